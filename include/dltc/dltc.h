@@ -1,0 +1,8 @@
+/* dltc — the data load tool in C. Umbrella header: include this one. */
+#ifndef DLTC_H
+#define DLTC_H
+
+#include "dltc/common.h"
+#include "dltc/value.h"
+
+#endif

@@ -1,0 +1,23 @@
+/* Internal error helpers: set the per-thread last error and return its code. */
+#ifndef DLTC_COMMON_ERROR_H
+#define DLTC_COMMON_ERROR_H
+
+#include "dltc/common.h"
+
+#if defined(__GNUC__)
+#define DLTC_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define DLTC_PRINTF(a, b)
+#endif
+
+/* Record `code` with a formatted one-line message; returns `code` so callers can
+ * `return dltc__error_set(...)`. */
+int dltc__error_set(int code, const char *fmt, ...) DLTC_PRINTF(2, 3);
+
+/* Prepend context ("file.jsonl: ") to the current message, keeping the lower layer's words. */
+void dltc__error_prefix(const char *fmt, ...) DLTC_PRINTF(1, 2);
+
+/* Shorthand for allocation failures. */
+int dltc__error_oom(void);
+
+#endif
