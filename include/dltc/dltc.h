@@ -4,5 +4,7 @@
 
 #include "dltc/common.h"
 #include "dltc/value.h"
+#include "dltc/schema.h"
+#include "dltc/normalize.h"
 
 #endif
