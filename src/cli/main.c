@@ -1,11 +1,46 @@
+/* dlt — entry point and subcommand table. */
+#include "cli.h"
 #include "dltc/dltc.h"
+
 #include <stdio.h>
 #include <string.h>
+
+static const cli_command COMMANDS[] = {
+    {"normalize", cmd_normalize, "Normalize JSON into per-table load files and print the schema"},
+};
+
+#define NCOMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: dlt [--version] [--help] <command> [<args>]\n\n"
+                 "dltc %s — the data load tool, in C.\n\nCommands:\n",
+            dltc_version());
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-12s %s\n", COMMANDS[i].name, COMMANDS[i].help);
+    fprintf(out, "\nRun 'dlt <command> --help' for the options of a command.\n"
+                 "Exit codes: 0 success, 1 failure, 2 usage error.\n");
+}
+
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-        printf("dlt %s\n", dltc_version());
-        return 0;
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
     }
-    return 2;
+    const char *a = argv[1];
+    if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+        printf("dlt %s\n", dltc_version());
+        return CLI_OK;
+    }
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 || strcmp(a, "help") == 0) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(a, COMMANDS[i].name) == 0)
+            return COMMANDS[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "dlt: unknown command '%s'\n", a);
+    usage(stderr);
+    return CLI_USAGE;
 }

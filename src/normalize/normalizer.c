@@ -1,0 +1,486 @@
+/* The public normalizer: inputs (JSON text, files, built values) → relational rows →
+ * one load file per table. Files are written under a hidden temporary folder in out_dir
+ * and moved into place only by a successful finish, so a failure leaves nothing behind. */
+#include "dltc/normalize.h"
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/hash.h"
+#include "common/time.h"
+#include "formats/json.h"
+#include "normalize/relational.h"
+#include "normalize/writer.h"
+#include "schema/schema.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct {
+    dltc_table *table;
+    dltc_writer *w;
+    char *tmp_path;
+    char *final_path;
+    uint64_t rows;
+} table_out;
+
+struct dltc_normalizer {
+    dltc_schema *schema;
+    dltc_relational *rel;
+    const dltc_writer_type *wt;
+    char *out_dir;
+    char *tmp_dir;
+    char *layout;
+    char load_id[40];
+    dltc_table *root;
+    dltc_arena arena;
+    table_out **outs;
+    size_t nouts, capouts;
+    uint64_t items;
+    int failed;
+    int finished;
+};
+
+/* ---- load ids: str(time.time()) of Python, strictly increasing in the process ---- */
+
+static int64_t g_last_load_us;
+
+static void new_load_id(char out[40])
+{
+    int64_t us = dltc__now_us();
+    if (us <= g_last_load_us)
+        us = g_last_load_us + 1;
+    g_last_load_us = us;
+    dltc__format_double(out, (double)us / 1e6);
+}
+
+/* ---- output files ---- */
+
+static int fail(dltc_normalizer *n, int rc)
+{
+    n->failed = 1;
+    return rc;
+}
+
+/* Expand the file name layout for a table. */
+static int file_name(dltc_normalizer *n, const dltc_table *t, dltc_buf *out)
+{
+    for (const char *p = n->layout; *p;) {
+        const char *ph = strchr(p, '{');
+        if (!ph)
+            return dltc__buf_puts(out, p);
+        int rc = dltc__buf_put(out, p, (size_t)(ph - p));
+        if (rc)
+            return rc;
+        const char *end = strchr(ph, '}');
+        if (!end)
+            return dltc__error_set(DLTC_EINVALID, "unterminated placeholder in layout '%s'",
+                                   n->layout);
+        size_t len = (size_t)(end - ph - 1);
+        if (len == 10 && memcmp(ph + 1, "table_name", 10) == 0) {
+            rc = dltc__buf_puts(out, t->name);
+        } else if (len == 3 && memcmp(ph + 1, "ext", 3) == 0) {
+            rc = dltc__buf_puts(out, n->wt->ext);
+        } else if (len == 7 && memcmp(ph + 1, "load_id", 7) == 0) {
+            rc = dltc__buf_puts(out, n->load_id);
+        } else if (len == 7 && memcmp(ph + 1, "file_id", 7) == 0) {
+            uint8_t b[5];
+            rc = dltc__random_bytes(b, sizeof(b));
+            if (!rc)
+                rc = dltc__buf_printf(out, "%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4]);
+        } else {
+            return dltc__error_set(DLTC_EINVALID, "unknown placeholder '%.*s' in layout '%s'",
+                                   (int)len + 2, ph, n->layout);
+        }
+        if (rc)
+            return rc;
+        p = end + 1;
+    }
+    return 0;
+}
+
+/* Table names come from data: they must be one plain path component. */
+static int safe_component(const char *name)
+{
+    return name[0] && name[0] != '.' && !strchr(name, '/');
+}
+
+static int sink(void *payload, dltc_table *t, void **user, const dltc_cell *cells, size_t n)
+{
+    dltc_normalizer *nz = payload;
+    table_out *o = *user;
+    int rc;
+    if (!o) {
+        if (!safe_component(t->name))
+            return dltc__error_set(DLTC_EINVALID, "table name '%s' is not a safe file name",
+                                   t->name);
+        if (nz->nouts == nz->capouts) {
+            size_t cap = nz->capouts ? nz->capouts * 2 : 8;
+            table_out **no = dltc__realloc(nz->outs, cap * sizeof(*no));
+            if (!no)
+                return dltc__error_oom();
+            nz->outs = no;
+            nz->capouts = cap;
+        }
+        o = dltc__calloc(1, sizeof(*o));
+        if (!o)
+            return dltc__error_oom();
+        nz->outs[nz->nouts++] = o;
+        o->table = t;
+        dltc_buf name = DLTC_BUF_INIT, tmp = DLTC_BUF_INIT, fin = DLTC_BUF_INIT;
+        rc = file_name(nz, t, &name);
+        if (!rc)
+            rc = dltc__buf_printf(&tmp, "%s/%s", nz->tmp_dir, name.data);
+        if (!rc)
+            rc = dltc__buf_printf(&fin, "%s/%s", nz->out_dir, name.data);
+        dltc__buf_free(&name);
+        o->tmp_path = dltc__buf_detach(&tmp);
+        o->final_path = dltc__buf_detach(&fin);
+        if (rc)
+            return rc;
+        if ((rc = nz->wt->open(&o->w, o->tmp_path, t)))
+            return rc;
+        *user = o;
+        if (!t->seen_data) {
+            t->seen_data = 1;
+            nz->schema->dirty = 1;
+        }
+    }
+    o->rows++;
+    return nz->wt->write_row(o->w, t, cells, n);
+}
+
+static int make_tmp_dir(dltc_normalizer *n)
+{
+    if (mkdir(n->out_dir, 0755) != 0 && errno != EEXIST)
+        return dltc__error_set(DLTC_EIO, "%s: cannot create folder: %s", n->out_dir,
+                               strerror(errno));
+    uint8_t b[4];
+    int rc = dltc__random_bytes(b, sizeof(b));
+    if (rc)
+        return rc;
+    dltc_buf p = DLTC_BUF_INIT;
+    rc = dltc__buf_printf(&p, "%s/.dltc-tmp-%02x%02x%02x%02x", n->out_dir, b[0], b[1], b[2],
+                          b[3]);
+    if (rc) {
+        dltc__buf_free(&p);
+        return rc;
+    }
+    if (mkdir(p.data, 0700) != 0) {
+        rc = dltc__error_set(DLTC_EIO, "%s: cannot create folder: %s", p.data, strerror(errno));
+        dltc__buf_free(&p);
+        return rc;
+    }
+    n->tmp_dir = dltc__buf_detach(&p);
+    return 0;
+}
+
+/* ---- setup ---- */
+
+static int split_keys(dltc_normalizer *n, dltc_table *t, const char *list, uint32_t hint)
+{
+    if (!list)
+        return 0;
+    const char *p = list;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        while (len && *p == ' ')
+            p++, len--;
+        while (len && p[len - 1] == ' ')
+            len--;
+        if (len) {
+            dltc_buf name = DLTC_BUF_INIT;
+            int rc = dltc__naming_normalize_path(n->schema->naming, p, len, &name);
+            if (rc) {
+                dltc__buf_free(&name);
+                return rc;
+            }
+            long idx = dltc__table_column(t, name.data, name.len);
+            if (idx < 0) {
+                idx = dltc__table_new_column(n->schema, t, name.data, name.len, DLTC_DT_UNSET,
+                                             hint);
+                if (idx < 0) {
+                    dltc__buf_free(&name);
+                    return (int)idx;
+                }
+            }
+            t->cols[idx].hints |= hint;
+            t->cols[idx].hints_set |= hint;
+            t->cols[idx].nullable = 0;
+            dltc__buf_free(&name);
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+static int setup_root(dltc_normalizer *n, const dltc_normalize_options *o)
+{
+    dltc_buf name = DLTC_BUF_INIT;
+    int rc = dltc__naming_normalize_path(n->schema->naming, o->table_name,
+                                         strlen(o->table_name), &name);
+    if (rc) {
+        dltc__buf_free(&name);
+        return rc;
+    }
+    dltc_table *t = dltc__schema_table(n->schema, name.data, name.len);
+    if (!t) {
+        rc = dltc__schema_add_table(n->schema, name.data, NULL, &t);
+        if (!rc && !(t->resource = dltc__strdup(o->table_name)))
+            rc = dltc__error_oom();
+    }
+    dltc__buf_free(&name);
+    if (rc)
+        return rc;
+    if (t->parent)
+        return dltc__error_set(DLTC_EINVALID, "table '%s' is a nested table", t->name);
+    const char *wd = o->write_disposition ? o->write_disposition : "append";
+    if (strcmp(wd, "append") && strcmp(wd, "replace") && strcmp(wd, "merge") && strcmp(wd, "skip"))
+        return dltc__error_set(DLTC_EINVALID,
+                               "unknown write disposition '%s' (append, replace, merge, skip)", wd);
+    if (!t->write_disposition || strcmp(t->write_disposition, wd) != 0) {
+        dltc__free(t->write_disposition);
+        if (!(t->write_disposition = dltc__strdup(wd)))
+            return dltc__error_oom();
+        n->schema->dirty = 1;
+    }
+    if (strcmp(wd, "merge") == 0) {
+        const char *strategy = o->merge_strategy ? o->merge_strategy : "delete-insert";
+        if (strcmp(strategy, "delete-insert") && strcmp(strategy, "upsert") &&
+            strcmp(strategy, "insert-only") && strcmp(strategy, "scd2"))
+            return dltc__error_set(DLTC_EINVALID, "unknown merge strategy '%s'", strategy);
+        if (o->merge_strategy) {
+            dltc__free(t->merge_strategy);
+            if (!(t->merge_strategy = dltc__strdup(strategy)))
+                return dltc__error_oom();
+        }
+        if (strcmp(strategy, "scd2") != 0 && (rc = dltc__schema_add_propagation(n->schema, t->name)))
+            return rc;
+    }
+    if (o->max_table_nesting >= 0 && t->max_nesting != o->max_table_nesting) {
+        t->max_nesting = o->max_table_nesting;
+        n->schema->dirty = 1;
+    }
+    if ((rc = split_keys(n, t, o->primary_key, DLTC_HINT_PRIMARY_KEY)) ||
+        (rc = split_keys(n, t, o->merge_key, DLTC_HINT_MERGE_KEY)))
+        return rc;
+    n->root = t;
+    return 0;
+}
+
+int dltc_normalizer_new(dltc_normalizer **out, dltc_schema *schema,
+                        const dltc_normalize_options *opts)
+{
+    if (!opts || opts->version != DLTC_NORMALIZE_OPTIONS_VERSION)
+        return dltc__error_set(DLTC_EINVALID, "normalize options: version mismatch");
+    if (!schema || !opts->table_name || !*opts->table_name || !opts->out_dir)
+        return dltc__error_set(DLTC_EINVALID, "normalize options: table_name and out_dir are required");
+    dltc_normalizer *n = dltc__calloc(1, sizeof(*n));
+    if (!n)
+        return dltc__error_oom();
+    n->schema = schema;
+    dltc__arena_init(&n->arena, 256 * 1024);
+    int rc = 0;
+    n->wt = dltc__writer_type(opts->file_format);
+    if (!n->wt)
+        rc = dltc__error_set(DLTC_EINVALID, "unknown file format '%s'", opts->file_format);
+    if (!rc) {
+        n->out_dir = dltc__strdup(opts->out_dir);
+        n->layout = dltc__strdup(opts->file_name_layout ? opts->file_name_layout
+                                                        : "{table_name}.{ext}");
+        if (!n->out_dir || !n->layout)
+            rc = dltc__error_oom();
+    }
+    if (!rc) {
+        if (opts->load_id)
+            snprintf(n->load_id, sizeof(n->load_id), "%s", opts->load_id);
+        else
+            new_load_id(n->load_id);
+        rc = setup_root(n, opts);
+    }
+    if (!rc) {
+        dltc_relational_options ro = {n->load_id, -1};
+        rc = dltc__relational_new(&n->rel, schema, &ro, sink, n);
+    }
+    if (!rc)
+        rc = make_tmp_dir(n);
+    if (rc) {
+        dltc_normalizer_free(n);
+        return rc;
+    }
+    *out = n;
+    return 0;
+}
+
+/* ---- feeding ---- */
+
+static int feed_reader(dltc_normalizer *n, dltc_json_reader *rd, const char *name)
+{
+    int rc;
+    dltc_value *item;
+    while ((rc = dltc__json_reader_next(rd, &n->arena, &item)) == 0) {
+        rc = dltc__relational_item(n->rel, n->root, item, &n->arena);
+        if (rc) {
+            dltc__error_prefix("%s:%llu: ", name,
+                               (unsigned long long)dltc__json_reader_item_line(rd));
+            break;
+        }
+        n->items++;
+        if (n->arena.used > (8u << 20))
+            dltc__arena_reset(&n->arena);
+    }
+    dltc__arena_reset(&n->arena);
+    return rc == DLTC_ITEROVER ? 0 : rc;
+}
+
+static int check_open(dltc_normalizer *n)
+{
+    if (n->failed)
+        return dltc__error_set(DLTC_EINVALID, "normalizer has failed before; start a new one");
+    if (n->finished)
+        return dltc__error_set(DLTC_EINVALID, "normalizer is already finished");
+    return 0;
+}
+
+int dltc_normalizer_feed_json(dltc_normalizer *n, const char *json, size_t len, const char *name)
+{
+    int rc = check_open(n);
+    if (rc)
+        return rc;
+    dltc_json_reader_options ro = DLTC_JSON_READER_OPTIONS_INIT;
+    dltc_json_reader *rd;
+    rc = dltc__json_reader_open_mem(&rd, json, len, name ? name : "<input>", &ro);
+    if (rc)
+        return fail(n, rc);
+    rc = feed_reader(n, rd, name ? name : "<input>");
+    dltc__json_reader_free(rd);
+    return rc ? fail(n, rc) : 0;
+}
+
+int dltc_normalizer_feed_file(dltc_normalizer *n, const char *path)
+{
+    int rc = check_open(n);
+    if (rc)
+        return rc;
+    dltc_json_reader_options ro = DLTC_JSON_READER_OPTIONS_INIT;
+    dltc_json_reader *rd;
+    rc = dltc__json_reader_open_file(&rd, path, &ro);
+    if (rc)
+        return fail(n, rc);
+    rc = feed_reader(n, rd, strcmp(path, "-") == 0 ? "<stdin>" : path);
+    dltc__json_reader_free(rd);
+    return rc ? fail(n, rc) : 0;
+}
+
+int dltc_normalizer_feed_value(dltc_normalizer *n, const dltc_value *item)
+{
+    int rc = check_open(n);
+    if (rc)
+        return rc;
+    if (!item)
+        return fail(n, dltc__error_set(DLTC_EINVALID, "item is NULL"));
+    rc = dltc__relational_item(n->rel, n->root, item, &n->arena);
+    dltc__arena_reset(&n->arena);
+    if (rc)
+        return fail(n, rc);
+    n->items++;
+    return 0;
+}
+
+/* ---- finish ---- */
+
+static int fsync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return dltc__error_set(DLTC_EIO, "%s: cannot open folder: %s", path, strerror(errno));
+    int rc = fsync(fd) == 0 ? 0 : dltc__error_set(DLTC_EIO, "%s: fsync: %s", path, strerror(errno));
+    close(fd);
+    return rc;
+}
+
+int dltc_normalizer_finish(dltc_normalizer *n)
+{
+    int rc = check_open(n);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n->nouts; i++) {
+        table_out *o = n->outs[i];
+        rc = n->wt->finish(o->w);
+        o->w = NULL;
+        if (rc)
+            return fail(n, rc);
+    }
+    for (size_t i = 0; i < n->nouts; i++) {
+        table_out *o = n->outs[i];
+        if (rename(o->tmp_path, o->final_path) != 0)
+            return fail(n, dltc__error_set(DLTC_EIO, "%s: cannot move into place: %s",
+                                           o->final_path, strerror(errno)));
+    }
+    rmdir(n->tmp_dir);
+    if ((rc = fsync_dir(n->out_dir)))
+        return fail(n, rc);
+    n->finished = 1;
+    return 0;
+}
+
+size_t dltc_normalizer_table_count(const dltc_normalizer *n)
+{
+    return n->nouts;
+}
+
+const char *dltc_normalizer_table_name(const dltc_normalizer *n, size_t i)
+{
+    return i < n->nouts ? n->outs[i]->table->name : NULL;
+}
+
+uint64_t dltc_normalizer_table_rows(const dltc_normalizer *n, size_t i)
+{
+    return i < n->nouts ? n->outs[i]->rows : 0;
+}
+
+const char *dltc_normalizer_table_file(const dltc_normalizer *n, size_t i)
+{
+    return i < n->nouts ? n->outs[i]->final_path : NULL;
+}
+
+const char *dltc_normalizer_load_id(const dltc_normalizer *n)
+{
+    return n->load_id;
+}
+
+uint64_t dltc_normalizer_items(const dltc_normalizer *n)
+{
+    return n->items;
+}
+
+void dltc_normalizer_free(dltc_normalizer *n)
+{
+    if (!n)
+        return;
+    for (size_t i = 0; i < n->nouts; i++) {
+        table_out *o = n->outs[i];
+        if (o->w)
+            n->wt->abort(o->w);
+        if (!n->finished && o->tmp_path)
+            unlink(o->tmp_path);
+        dltc__free(o->tmp_path);
+        dltc__free(o->final_path);
+        dltc__free(o);
+    }
+    if (n->tmp_dir)
+        rmdir(n->tmp_dir);
+    dltc__free(n->outs);
+    dltc__relational_free(n->rel);
+    dltc__arena_free(&n->arena);
+    dltc__free(n->tmp_dir);
+    dltc__free(n->out_dir);
+    dltc__free(n->layout);
+    dltc__free(n);
+}

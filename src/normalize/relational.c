@@ -1,0 +1,767 @@
+/* dlt's relational normalizer (dlt/common/normalizers/json/relational.py, 1.26):
+ * - a row's plain keys become columns; nested dicts are flattened with "__" using a LIFO
+ *   stack (plain keys of a dict first, then its sub-dicts, the last one first);
+ * - lists become nested tables <table>__<path>: dicts → rows, scalars → {"value": v},
+ *   lists → {"list": v} rows that nest again; child rows follow their parent row;
+ * - the nesting level counts down from max_nesting; at 0 (or for a column typed json)
+ *   dicts and lists stay whole as json values;
+ * - root rows get _dlt_load_id and a random _dlt_id; nested rows get [_dlt_root_id],
+ *   _dlt_parent_id, _dlt_list_idx and _dlt_id = SHAKE-128("<parent id>_<table>_<idx>").
+ *
+ * Speed: every (table, dict path, raw key) gets a cached node holding the normalized
+ * column name and column index, found through a "what came next last time" hint first and
+ * a hash table second, so a row of known shape costs one memcmp per key. */
+#include "normalize/relational.h"
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/hash.h"
+#include "schema/coerce.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define ID_BYTES 10
+#define ID_CHARS 14
+
+typedef struct tstate tstate;
+typedef struct rnode rnode;
+
+struct rnode {
+    char *raw;
+    uint32_t rawlen;
+    uint64_t hash;
+    char *path; /* unshortened "__"-joined path inside the row */
+    uint32_t pathlen;
+    char *col; /* shortened column name */
+    uint32_t collen;
+    long colidx;
+    size_t neg_ncols; /* table had this many columns when `col` was last not found */
+    long variant[DLTC_DT__COUNT];
+    rnode **kids; /* open addressing by raw key */
+    uint32_t nkids, capkids;
+    rnode *first_hint;
+    rnode *next_hint;
+    tstate *list_table;
+};
+
+enum { SYS_LOAD_ID, SYS_ID, SYS_PARENT_ID, SYS_LIST_IDX, SYS_ROOT_ID, SYS__COUNT };
+
+struct tstate {
+    dltc_table *t;
+    char *fullpath; /* unshortened path of the table (root: its name) */
+    rnode root;
+    uint32_t *stamp;
+    uint32_t *pos;
+    size_t nstamp;
+    uint32_t seq;
+    void *user;
+    long sys[SYS__COUNT];
+};
+
+struct dltc_relational {
+    dltc_schema *schema;
+    const dltc_naming *naming;
+    dltc_row_sink sink;
+    void *payload;
+    int default_max_nesting;
+    dltc_value load_id;
+    tstate **states; /* by schema table index */
+    size_t nstates;
+    dltc_cell *cells;
+    size_t ncells, capcells;
+    dltc_arena *arena; /* current item's */
+    dltc_buf tmp;
+};
+
+/* ---- nodes ---- */
+
+static void node_free(rnode *n)
+{
+    for (uint32_t i = 0; i < n->capkids; i++)
+        if (n->kids[i]) {
+            node_free(n->kids[i]);
+            dltc__free(n->kids[i]);
+        }
+    dltc__free(n->kids);
+    dltc__free(n->raw);
+    dltc__free(n->path);
+    dltc__free(n->col);
+}
+
+static void tstate_free(tstate *ts)
+{
+    if (!ts)
+        return;
+    node_free(&ts->root);
+    dltc__free(ts->fullpath);
+    dltc__free(ts->stamp);
+    dltc__free(ts->pos);
+    dltc__free(ts);
+}
+
+/* Normalize a raw key (break-path mode; blank keys become "_empty"). Result in r->tmp. */
+static int normalize_key(dltc_relational *r, const char *key, size_t klen)
+{
+    dltc__buf_clear(&r->tmp);
+    const char *s = key;
+    size_t n = klen;
+    dltc__naming_strip(&s, &n);
+    int rc = n ? dltc__naming_normalize_path(r->naming, key, klen, &r->tmp) : 0;
+    if (!rc && r->tmp.len == 0)
+        rc = dltc__buf_puts(&r->tmp, "_empty");
+    return rc;
+}
+
+/* Shorten `s` as one identifier into a new malloc'd string. */
+static char *shorten_dup(dltc_relational *r, const char *s, size_t n, uint32_t *outlen)
+{
+    dltc_buf b = DLTC_BUF_INIT;
+    if (dltc__naming_shorten(r->naming, s, n, &b)) {
+        dltc__buf_free(&b);
+        return NULL;
+    }
+    *outlen = (uint32_t)b.len;
+    return dltc__buf_detach(&b);
+}
+
+static int node_setup(dltc_relational *r, rnode *n, const rnode *parent, const char *key,
+                      size_t klen)
+{
+    for (int i = 0; i < DLTC_DT__COUNT; i++)
+        n->variant[i] = -1;
+    n->colidx = -1;
+    n->neg_ncols = (size_t)-1;
+    n->raw = dltc__strndup(key, klen);
+    n->rawlen = (uint32_t)klen;
+    if (!n->raw)
+        return dltc__error_oom();
+    int rc = normalize_key(r, key, klen);
+    if (rc)
+        return rc;
+    dltc_buf p = DLTC_BUF_INIT;
+    if (parent->pathlen) {
+        rc = dltc__buf_put(&p, parent->path, parent->pathlen);
+        if (!rc)
+            rc = dltc__buf_put(&p, "__", 2);
+    }
+    if (!rc)
+        rc = dltc__buf_put(&p, r->tmp.data, r->tmp.len);
+    if (rc) {
+        dltc__buf_free(&p);
+        return rc;
+    }
+    n->pathlen = (uint32_t)p.len;
+    n->path = dltc__buf_detach(&p);
+    n->col = shorten_dup(r, n->path, n->pathlen, &n->collen);
+    return n->col ? 0 : (dltc_error_last()->code ? dltc_error_last()->code : DLTC_ENOMEM);
+}
+
+static int kids_grow(rnode *n)
+{
+    uint32_t cap = n->capkids ? n->capkids * 2 : 8;
+    rnode **k = dltc__calloc(cap, sizeof(*k));
+    if (!k)
+        return dltc__error_oom();
+    for (uint32_t i = 0; i < n->capkids; i++) {
+        rnode *c = n->kids[i];
+        if (!c)
+            continue;
+        uint32_t j = (uint32_t)c->hash & (cap - 1);
+        while (k[j])
+            j = (j + 1) & (cap - 1);
+        k[j] = c;
+    }
+    dltc__free(n->kids);
+    n->kids = k;
+    n->capkids = cap;
+    return 0;
+}
+
+/* The child of `parent` for raw key `key`; `prev` is the sibling matched just before (NULL
+ * for the first key of an object) and is used as the shape hint. */
+static rnode *node_child(dltc_relational *r, rnode *parent, rnode *prev, const char *key,
+                         uint32_t klen)
+{
+    rnode *hint = prev ? prev->next_hint : parent->first_hint;
+    if (hint && hint->rawlen == klen && memcmp(hint->raw, key, klen) == 0)
+        return hint;
+    uint64_t h = dltc__hash_bytes(key, klen);
+    rnode *found = NULL;
+    if (parent->capkids) {
+        uint32_t mask = parent->capkids - 1;
+        for (uint32_t j = (uint32_t)h & mask; parent->kids[j]; j = (j + 1) & mask) {
+            rnode *c = parent->kids[j];
+            if (c->hash == h && c->rawlen == klen && memcmp(c->raw, key, klen) == 0) {
+                found = c;
+                break;
+            }
+        }
+    }
+    if (!found) {
+        if ((parent->nkids + 1) * 4 > parent->capkids * 3 && kids_grow(parent))
+            return NULL;
+        found = dltc__calloc(1, sizeof(*found));
+        if (!found) {
+            dltc__error_oom();
+            return NULL;
+        }
+        if (node_setup(r, found, parent, key, klen)) {
+            node_free(found);
+            dltc__free(found);
+            return NULL;
+        }
+        found->hash = h;
+        uint32_t mask = parent->capkids - 1;
+        uint32_t j = (uint32_t)h & mask;
+        while (parent->kids[j])
+            j = (j + 1) & mask;
+        parent->kids[j] = found;
+        parent->nkids++;
+    }
+    if (prev)
+        prev->next_hint = found;
+    else
+        parent->first_hint = found;
+    return found;
+}
+
+/* ---- table states ---- */
+
+static tstate *state_for(dltc_relational *r, dltc_table *t, const char *fullpath, size_t fplen)
+{
+    size_t idx;
+    if (!dltc__strmap_get(&r->schema->tablemap, t->name, strlen(t->name), &idx))
+        return NULL;
+    if (idx >= r->nstates) {
+        size_t n = r->schema->captables > idx + 1 ? r->schema->captables : idx + 1;
+        tstate **s = dltc__realloc(r->states, n * sizeof(*s));
+        if (!s) {
+            dltc__error_oom();
+            return NULL;
+        }
+        memset(s + r->nstates, 0, (n - r->nstates) * sizeof(*s));
+        r->states = s;
+        r->nstates = n;
+    }
+    if (r->states[idx])
+        return r->states[idx];
+    tstate *ts = dltc__calloc(1, sizeof(*ts));
+    if (!ts) {
+        dltc__error_oom();
+        return NULL;
+    }
+    ts->t = t;
+    ts->root.colidx = -1;
+    for (int i = 0; i < SYS__COUNT; i++)
+        ts->sys[i] = -1;
+    ts->fullpath = fullpath ? dltc__strndup(fullpath, fplen) : dltc__strdup(t->name);
+    if (!ts->fullpath) {
+        dltc__free(ts);
+        dltc__error_oom();
+        return NULL;
+    }
+    r->states[idx] = ts;
+    return ts;
+}
+
+void *dltc__relational_user(dltc_relational *r, const dltc_table *t)
+{
+    size_t idx;
+    if (!dltc__strmap_get(&r->schema->tablemap, t->name, strlen(t->name), &idx) ||
+        idx >= r->nstates || !r->states[idx])
+        return NULL;
+    return r->states[idx]->user;
+}
+
+static int ensure_stamps(tstate *ts)
+{
+    size_t n = ts->t->ncols;
+    if (n <= ts->nstamp)
+        return 0;
+    size_t cap = n < 16 ? 16 : n * 2;
+    uint32_t *s = dltc__realloc(ts->stamp, cap * sizeof(*s));
+    if (!s)
+        return dltc__error_oom();
+    ts->stamp = s;
+    uint32_t *p = dltc__realloc(ts->pos, cap * sizeof(*p));
+    if (!p)
+        return dltc__error_oom();
+    ts->pos = p;
+    memset(ts->stamp + ts->nstamp, 0, (cap - ts->nstamp) * sizeof(*s));
+    ts->nstamp = cap;
+    return 0;
+}
+
+/* ---- cells ---- */
+
+static int push_cell(dltc_relational *r, tstate *ts, long col, const dltc_value *v)
+{
+    if ((size_t)col >= ts->nstamp && ensure_stamps(ts))
+        return DLTC_ENOMEM;
+    if (ts->stamp[col] == ts->seq) { /* two keys, one column: the later value wins */
+        r->cells[ts->pos[col]].val = *v;
+        return 0;
+    }
+    if (r->ncells == r->capcells) {
+        size_t cap = r->capcells ? r->capcells * 2 : 256;
+        dltc_cell *c = dltc__realloc(r->cells, cap * sizeof(*c));
+        if (!c)
+            return dltc__error_oom();
+        r->cells = c;
+        r->capcells = cap;
+    }
+    ts->stamp[col] = ts->seq;
+    ts->pos[col] = (uint32_t)r->ncells;
+    r->cells[r->ncells].col = (uint32_t)col;
+    r->cells[r->ncells].val = *v;
+    r->ncells++;
+    return 0;
+}
+
+static int is_system(const char *name, size_t len)
+{
+    return len >= 5 && memcmp(name, "_dlt_", 5) == 0;
+}
+
+static int coerce_error(dltc_relational *r, tstate *ts, const char *col, const dltc_value *v,
+                        int to)
+{
+    (void)r;
+    return dltc__error_set(DLTC_EINVALID,
+                           "cannot coerce a value of type %s into variant column '%s' (%s) of "
+                           "table '%s'",
+                           dltc__data_type_name(dltc__py_type(v)), col, dltc__data_type_name(to),
+                           ts->t->name);
+}
+
+/* Find or create the column for a value and add the coerced cell (dlt's
+ * _coerce_non_null_value). */
+static int add_value(dltc_relational *r, tstate *ts, const char *name, uint32_t nlen,
+                     long *cache, const dltc_value *v, int is_variant)
+{
+    dltc_schema *s = r->schema;
+    dltc_table *t = ts->t;
+    long idx = *cache;
+    if (idx < 0) {
+        idx = dltc__table_column(t, name, nlen);
+        if (idx >= 0)
+            *cache = idx;
+    }
+    dltc_value out;
+    int rc;
+    if (idx >= 0 && t->cols[idx].data_type != DLTC_DT_UNSET) {
+        rc = dltc__coerce_value(r->arena, &t->cols[idx], v, &out);
+        if (rc == 0)
+            return push_cell(r, ts, idx, &out);
+        if (rc < 0)
+            return rc;
+        if (is_variant)
+            return coerce_error(r, ts, name, v, t->cols[idx].data_type);
+    } else {
+        int dt = is_system(name, nlen) ? dltc__py_type(v)
+                                        : dltc__infer_data_type(s, name, nlen, v, is_variant);
+        dltc_column tmp;
+        memset(&tmp, 0, sizeof(tmp));
+        tmp.data_type = (uint8_t)dt;
+        tmp.timezone = idx >= 0 ? t->cols[idx].timezone : -1;
+        rc = dltc__coerce_value(r->arena, &tmp, v, &out);
+        if (rc < 0)
+            return rc;
+        if (rc == 0) {
+            if (idx >= 0) { /* complete a hint-only column */
+                t->cols[idx].data_type = (uint8_t)dt;
+                t->committed_ncols = t->committed_ncols > (size_t)idx ? (size_t)idx
+                                                                      : t->committed_ncols;
+                s->dirty = 1;
+            } else {
+                idx = dltc__table_new_column(s, t, name, nlen, dt,
+                                             is_variant ? DLTC_HINT_VARIANT : 0);
+                if (idx < 0)
+                    return (int)idx;
+                *cache = idx;
+            }
+            return push_cell(r, ts, idx, &out);
+        }
+        if (is_variant)
+            return coerce_error(r, ts, name, v, dt);
+    }
+    /* does not coerce: the variant column <col>__v_<python type> */
+    int pt = dltc__py_type(v);
+    dltc_buf vb = DLTC_BUF_INIT;
+    const char *tn = dltc__data_type_name(pt);
+    rc = dltc__buf_put(&vb, name, nlen);
+    if (!rc)
+        rc = dltc__buf_puts(&vb, "__v_");
+    if (!rc)
+        rc = dltc__buf_puts(&vb, tn);
+    dltc_buf shortened = DLTC_BUF_INIT;
+    if (!rc)
+        rc = dltc__naming_shorten(r->naming, vb.data, vb.len, &shortened);
+    dltc__buf_free(&vb);
+    if (rc) {
+        dltc__buf_free(&shortened);
+        return rc;
+    }
+    long vcache = -1;
+    rc = add_value(r, ts, shortened.data, (uint32_t)shortened.len, &vcache, v, 1);
+    dltc__buf_free(&shortened);
+    return rc;
+}
+
+static int node_value(dltc_relational *r, tstate *ts, rnode *n, const dltc_value *v)
+{
+    if (v->type == DLTC_TYPE_NULL) {
+        long idx = n->colidx >= 0 ? n->colidx : dltc__table_column(ts->t, n->col, n->collen);
+        if (idx >= 0 && !ts->t->cols[idx].nullable)
+            return dltc__error_set(DLTC_EINVALID,
+                                   "null value in non-nullable column '%s' of table '%s'",
+                                   n->col, ts->t->name);
+        return 0;
+    }
+    int pt = dltc__py_type(v);
+    long *cache = &n->colidx;
+    /* a value of a type that already went to a variant goes straight there */
+    if (pt > 0 && n->variant[pt] >= 0) {
+        dltc_value out;
+        int rc = dltc__coerce_value(r->arena, &ts->t->cols[n->variant[pt]], v, &out);
+        if (rc == 0)
+            return push_cell(r, ts, n->variant[pt], &out);
+    }
+    size_t before = r->ncells;
+    int rc = add_value(r, ts, n->col, n->collen, cache, v, 0);
+    if (!rc && pt > 0 && r->ncells > before) {
+        uint32_t col = r->cells[r->ncells - 1].col;
+        if ((long)col != n->colidx)
+            n->variant[pt] = col;
+    }
+    return rc;
+}
+
+static int sys_value(dltc_relational *r, tstate *ts, int which, const char *name,
+                     const dltc_value *v)
+{
+    return add_value(r, ts, name, (uint32_t)strlen(name), &ts->sys[which], v, 0);
+}
+
+/* ---- json-or-flatten decision (dlt's _is_nested_type) ---- */
+
+static int stays_json(dltc_relational *r, tstate *ts, rnode *n, int level)
+{
+    if (level <= 0)
+        return 1;
+    long idx = n->colidx;
+    if (idx < 0 && n->neg_ncols != ts->t->ncols) {
+        idx = dltc__table_column(ts->t, n->col, n->collen);
+        if (idx < 0)
+            n->neg_ncols = ts->t->ncols;
+        else
+            n->colidx = idx;
+    }
+    if (idx >= 0)
+        return ts->t->cols[idx].data_type == DLTC_DT_JSON;
+    return r->schema->npreferred_types &&
+           dltc__schema_preferred_type(r->schema, n->col, n->collen) == DLTC_DT_JSON;
+}
+
+/* ---- rows ---- */
+
+typedef struct {
+    rnode *node;
+    const dltc_value *arr;
+} pending_list;
+
+typedef struct {
+    rnode *node;
+    const dltc_value *obj;
+    int level;
+} flat_frame;
+
+static void make_id(char out[ID_CHARS + 2], const uint8_t *bytes)
+{
+    dltc__base64_encode(bytes, ID_BYTES, out, 0);
+}
+
+static int random_id(char out[ID_CHARS + 2])
+{
+    uint8_t b[ID_BYTES];
+    int rc = dltc__random_bytes(b, sizeof(b));
+    if (!rc)
+        make_id(out, b);
+    return rc;
+}
+
+static void nested_id(char out[ID_CHARS + 2], const char *parent_id, const char *table, long idx)
+{
+    char buf[1024];
+    int n = snprintf(buf, sizeof(buf), "%s_%s_%ld", parent_id, table, idx);
+    uint8_t h[ID_BYTES];
+    if (n >= 0 && (size_t)n < sizeof(buf)) {
+        dltc__shake128(buf, (size_t)n, h, sizeof(h));
+    } else {
+        size_t len = strlen(parent_id) + strlen(table) + 32;
+        char *big = dltc__malloc(len);
+        if (!big) {
+            memset(h, 0, sizeof(h));
+        } else {
+            n = snprintf(big, len, "%s_%s_%ld", parent_id, table, idx);
+            dltc__shake128(big, (size_t)n, h, sizeof(h));
+            dltc__free(big);
+        }
+    }
+    make_id(out, h);
+}
+
+static void string_value(dltc_value *v, const char *s, size_t n)
+{
+    dltc__value_set_type(v, DLTC_TYPE_STRING);
+    v->u.s = s;
+    v->len = (uint32_t)n;
+}
+
+static int process_lists(dltc_relational *r, tstate *ts, pending_list *lists, size_t nlists,
+                         const char *row_id, const char *root_id, int level);
+
+static int table_nesting(dltc_relational *r, dltc_table *root)
+{
+    if (root->max_nesting >= 0)
+        return root->max_nesting;
+    if (r->schema->max_nesting >= 0)
+        return r->schema->max_nesting;
+    return r->default_max_nesting;
+}
+
+/* One row of table `ts` from object `obj` (or a scalar `scalar` for lists of scalars).
+ * parent_id NULL = a root row. */
+static int emit_row(dltc_relational *r, tstate *ts, const dltc_value *obj,
+                    const dltc_value *scalar, int level, const char *parent_id, long idx,
+                    const char *root_id_in, int propagate)
+{
+    int rc;
+    size_t base = r->ncells;
+    if (++ts->seq == 0) { /* stamp wrap-around: reset */
+        memset(ts->stamp, 0, ts->nstamp * sizeof(uint32_t));
+        ts->seq = 1;
+    }
+    if (ts->t->ncols > ts->nstamp && (rc = ensure_stamps(ts)))
+        return rc;
+
+    pending_list *lists = NULL;
+    size_t nlists = 0, caplists = 0;
+
+    if (scalar) {
+        rnode *vn = node_child(r, &ts->root, NULL, "value", 5);
+        if (!vn)
+            return dltc_error_last()->code;
+        if ((rc = node_value(r, ts, vn, scalar)))
+            return rc;
+    } else if (obj) {
+        /* flatten with a LIFO stack of dicts */
+        flat_frame stack_local[16];
+        flat_frame *stack = stack_local;
+        size_t sp = 0, cap = 16;
+        stack[sp++] = (flat_frame){&ts->root, obj, level};
+        while (sp) {
+            flat_frame f = stack[--sp];
+            rnode *prev = NULL;
+            for (uint32_t i = 0; i < f.obj->len; i++) {
+                const dltc_member *m = &f.obj->u.obj[i];
+                rnode *n = node_child(r, f.node, prev, m->key, m->klen);
+                if (!n)
+                    return dltc_error_last()->code;
+                prev = n;
+                const dltc_value *v = &m->val;
+                if ((v->type == DLTC_TYPE_OBJECT || v->type == DLTC_TYPE_ARRAY) &&
+                    !stays_json(r, ts, n, f.level)) {
+                    if (v->type == DLTC_TYPE_OBJECT) {
+                        if (sp == cap) {
+                            flat_frame *ns = dltc__arena_alloc(r->arena, cap * 2 * sizeof(*ns));
+                            if (!ns)
+                                return dltc_error_last()->code;
+                            memcpy(ns, stack, sp * sizeof(*ns));
+                            stack = ns;
+                            cap *= 2;
+                        }
+                        stack[sp++] = (flat_frame){n, v, f.level - 1};
+                    } else {
+                        if (nlists == caplists) {
+                            size_t nc = caplists ? caplists * 2 : 4;
+                            pending_list *nl = dltc__arena_grow(r->arena, lists,
+                                                                caplists * sizeof(*nl),
+                                                                nc * sizeof(*nl));
+                            if (!nl)
+                                return dltc_error_last()->code;
+                            lists = nl;
+                            caplists = nc;
+                        }
+                        lists[nlists++] = (pending_list){n, v};
+                    }
+                    continue;
+                }
+                if ((rc = node_value(r, ts, n, v)))
+                    return rc;
+            }
+        }
+    }
+
+    /* row id: kept if the data has one, else random (root) or derived (nested) */
+    char row_id[64];
+    long id_col = ts->sys[SYS_ID] >= 0 ? ts->sys[SYS_ID]
+                                        : dltc__table_column(ts->t, "_dlt_id", 7);
+    if (id_col >= 0 && (size_t)id_col < ts->nstamp && ts->stamp[id_col] == ts->seq &&
+        r->cells[ts->pos[id_col]].val.type == DLTC_TYPE_STRING &&
+        r->cells[ts->pos[id_col]].val.len < sizeof(row_id)) {
+        const dltc_value *iv = &r->cells[ts->pos[id_col]].val;
+        memcpy(row_id, iv->u.s, iv->len);
+        row_id[iv->len] = '\0';
+    } else if (parent_id) {
+        nested_id(row_id, parent_id, ts->t->name, idx);
+    } else if ((rc = random_id(row_id))) {
+        return rc;
+    }
+
+    dltc_value v;
+    if (parent_id) {
+        if (root_id_in) {
+            string_value(&v, root_id_in, strlen(root_id_in));
+            if ((rc = sys_value(r, ts, SYS_ROOT_ID, "_dlt_root_id", &v)))
+                return rc;
+        }
+        string_value(&v, parent_id, strlen(parent_id));
+        if ((rc = sys_value(r, ts, SYS_PARENT_ID, "_dlt_parent_id", &v)))
+            return rc;
+        dltc__value_set_type(&v, DLTC_TYPE_INT);
+        v.u.i = idx;
+        if ((rc = sys_value(r, ts, SYS_LIST_IDX, "_dlt_list_idx", &v)))
+            return rc;
+    } else {
+        if ((rc = sys_value(r, ts, SYS_LOAD_ID, "_dlt_load_id", &r->load_id)))
+            return rc;
+    }
+    string_value(&v, row_id, strlen(row_id));
+    if ((rc = sys_value(r, ts, SYS_ID, "_dlt_id", &v)))
+        return rc;
+
+    rc = r->sink(r->payload, ts->t, &ts->user, r->cells + base, r->ncells - base);
+    r->ncells = base;
+    if (rc)
+        return rc;
+
+    const char *root_id = root_id_in;
+    if (!parent_id && propagate)
+        root_id = row_id;
+    return process_lists(r, ts, lists, nlists, row_id, root_id, level);
+}
+
+static tstate *list_table(dltc_relational *r, tstate *ts, rnode *n)
+{
+    if (n->list_table)
+        return n->list_table;
+    dltc_buf fp = DLTC_BUF_INIT;
+    dltc_buf name = DLTC_BUF_INIT;
+    tstate *child = NULL;
+    if (dltc__buf_puts(&fp, ts->fullpath) || dltc__buf_put(&fp, "__", 2) ||
+        dltc__buf_put(&fp, n->path, n->pathlen) ||
+        dltc__naming_shorten(r->naming, fp.data, fp.len, &name))
+        goto out;
+    dltc_table *t = dltc__schema_table(r->schema, name.data, name.len);
+    if (!t && dltc__schema_add_table(r->schema, name.data, ts->t->name, &t))
+        goto out;
+    child = state_for(r, t, fp.data, fp.len);
+    n->list_table = child;
+out:
+    dltc__buf_free(&fp);
+    dltc__buf_free(&name);
+    return child;
+}
+
+static int process_lists(dltc_relational *r, tstate *ts, pending_list *lists, size_t nlists,
+                         const char *row_id, const char *root_id, int level)
+{
+    for (size_t li = 0; li < nlists; li++) {
+        tstate *child = list_table(r, ts, lists[li].node);
+        if (!child)
+            return dltc_error_last()->code ? dltc_error_last()->code : DLTC_ENOMEM;
+        const dltc_value *arr = lists[li].arr;
+        for (uint32_t i = 0; i < arr->len; i++) {
+            const dltc_value *e = &arr->u.arr[i];
+            int rc;
+            if (e->type == DLTC_TYPE_OBJECT) {
+                rc = emit_row(r, child, e, NULL, level - 1, row_id, (long)i, root_id, 0);
+            } else if (e->type == DLTC_TYPE_ARRAY) {
+                /* list of lists: a {"list": [...]} row one level deeper */
+                dltc_member m;
+                m.key = "list";
+                m.klen = 4;
+                m.val = *e;
+                dltc_value mock;
+                dltc__value_set_type(&mock, DLTC_TYPE_OBJECT);
+                mock.u.obj = &m;
+                mock.len = 1;
+                rc = emit_row(r, child, &mock, NULL, level - 2, row_id, (long)i, root_id, 0);
+            } else {
+                rc = emit_row(r, child, NULL, e, level - 1, row_id, (long)i, root_id, 0);
+            }
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+int dltc__relational_item(dltc_relational *r, dltc_table *root, const dltc_value *item,
+                          dltc_arena *arena)
+{
+    r->arena = arena;
+    tstate *ts = state_for(r, root, NULL, 0);
+    if (!ts)
+        return dltc_error_last()->code ? dltc_error_last()->code : DLTC_ENOMEM;
+    int level = table_nesting(r, root);
+    int propagate = dltc__schema_propagates(r->schema, root->name);
+    if (item->type == DLTC_TYPE_OBJECT)
+        return emit_row(r, ts, item, NULL, level, NULL, 0, NULL, propagate);
+    /* non-dict items are wrapped as {"value": item} */
+    dltc_member m;
+    m.key = "value";
+    m.klen = 5;
+    m.val = *item;
+    dltc_value wrapped;
+    dltc__value_set_type(&wrapped, DLTC_TYPE_OBJECT);
+    wrapped.u.obj = &m;
+    wrapped.len = 1;
+    return emit_row(r, ts, &wrapped, NULL, level, NULL, 0, NULL, propagate);
+}
+
+int dltc__relational_new(dltc_relational **out, dltc_schema *schema,
+                         const dltc_relational_options *opts, dltc_row_sink sink, void *payload)
+{
+    dltc_relational *r = dltc__calloc(1, sizeof(*r));
+    if (!r)
+        return dltc__error_oom();
+    r->schema = schema;
+    r->naming = schema->naming;
+    r->sink = sink;
+    r->payload = payload;
+    r->default_max_nesting = opts && opts->max_nesting >= 0 ? opts->max_nesting : 1000;
+    const char *lid = opts && opts->load_id ? opts->load_id : "";
+    char *copy = dltc__strdup(lid);
+    if (!copy) {
+        dltc__free(r);
+        return dltc__error_oom();
+    }
+    string_value(&r->load_id, copy, strlen(copy));
+    *out = r;
+    return 0;
+}
+
+void dltc__relational_free(dltc_relational *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nstates; i++)
+        tstate_free(r->states[i]);
+    dltc__free(r->states);
+    dltc__free(r->cells);
+    dltc__free((void *)r->load_id.u.s);
+    dltc__buf_free(&r->tmp);
+    dltc__free(r);
+}

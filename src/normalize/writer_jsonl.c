@@ -1,0 +1,142 @@
+/* jsonl load files: one JSON object per row, keys in row order, values by column type
+ * (timestamps as ISO strings with +00:00, json columns as nested JSON). Buffered: rows are
+ * appended to a memory buffer written out in 256 KiB blocks. */
+#include "normalize/writer.h"
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "formats/json.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FLUSH_AT (256u * 1024u)
+
+struct dltc_writer {
+    int fd;
+    char *path;
+    dltc_buf buf;
+    /* per-column pre-escaped `"name":` prefix, grown as the table gains columns */
+    char **keys;
+    uint32_t *keylens;
+    size_t nkeys;
+};
+
+static int write_all(dltc_writer *w)
+{
+    size_t off = 0;
+    while (off < w->buf.len) {
+        ssize_t n = write(w->fd, w->buf.data + off, w->buf.len - off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return dltc__error_set(DLTC_EIO, "%s: write failed: %s", w->path, strerror(errno));
+        }
+        off += (size_t)n;
+    }
+    dltc__buf_clear(&w->buf);
+    return 0;
+}
+
+static int jsonl_open(dltc_writer **out, const char *path, const dltc_table *table)
+{
+    (void)table;
+    dltc_writer *w = dltc__calloc(1, sizeof(*w));
+    if (!w)
+        return dltc__error_oom();
+    w->path = dltc__strdup(path);
+    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (w->fd < 0 || !w->path) {
+        int rc = dltc__error_set(DLTC_EIO, "%s: cannot create: %s", path, strerror(errno));
+        dltc__free(w->path);
+        dltc__free(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+static int ensure_keys(dltc_writer *w, const dltc_table *t)
+{
+    if (w->nkeys >= t->ncols)
+        return 0;
+    char **k = dltc__realloc(w->keys, t->ncols * sizeof(char *));
+    if (!k)
+        return dltc__error_oom();
+    w->keys = k;
+    uint32_t *kl = dltc__realloc(w->keylens, t->ncols * sizeof(uint32_t));
+    if (!kl)
+        return dltc__error_oom();
+    w->keylens = kl;
+    for (size_t i = w->nkeys; i < t->ncols; i++) {
+        dltc_buf b = DLTC_BUF_INIT;
+        int rc = dltc__json_write_string(&b, t->cols[i].name, strlen(t->cols[i].name));
+        if (!rc)
+            rc = dltc__buf_putc(&b, ':');
+        if (rc) {
+            dltc__buf_free(&b);
+            return rc;
+        }
+        w->keylens[i] = (uint32_t)b.len;
+        w->keys[i] = dltc__buf_detach(&b);
+        w->nkeys = i + 1;
+    }
+    return 0;
+}
+
+static int jsonl_write_row(dltc_writer *w, const dltc_table *t, const dltc_cell *cells, size_t n)
+{
+    int rc = ensure_keys(w, t);
+    if (rc)
+        return rc;
+    dltc_buf *b = &w->buf;
+    if ((rc = dltc__buf_putc(b, '{')))
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if (i && (rc = dltc__buf_putc(b, ',')))
+            return rc;
+        uint32_t c = cells[i].col;
+        if ((rc = dltc__buf_put(b, w->keys[c], w->keylens[c])))
+            return rc;
+        if ((rc = dltc__json_write(b, &cells[i].val)))
+            return rc;
+    }
+    if ((rc = dltc__buf_put(b, "}\n", 2)))
+        return rc;
+    return b->len >= FLUSH_AT ? write_all(w) : 0;
+}
+
+static void writer_free(dltc_writer *w)
+{
+    for (size_t i = 0; i < w->nkeys; i++)
+        dltc__free(w->keys[i]);
+    dltc__free(w->keys);
+    dltc__free(w->keylens);
+    dltc__buf_free(&w->buf);
+    dltc__free(w->path);
+    dltc__free(w);
+}
+
+static int jsonl_finish(dltc_writer *w)
+{
+    int rc = write_all(w);
+    if (!rc && fsync(w->fd) != 0)
+        rc = dltc__error_set(DLTC_EIO, "%s: fsync failed: %s", w->path, strerror(errno));
+    if (close(w->fd) != 0 && !rc)
+        rc = dltc__error_set(DLTC_EIO, "%s: close failed: %s", w->path, strerror(errno));
+    writer_free(w);
+    return rc;
+}
+
+static void jsonl_abort(dltc_writer *w)
+{
+    if (!w)
+        return;
+    close(w->fd);
+    writer_free(w);
+}
+
+const dltc_writer_type dltc__writer_jsonl = {"jsonl", "jsonl", jsonl_open, jsonl_write_row,
+                                             jsonl_finish, jsonl_abort};
