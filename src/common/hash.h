@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 void dltc__shake128(const void *data, size_t len, uint8_t *out, size_t outlen);
+/* The same, computed in-process (no OpenSSL): for the hot path of nested row ids. */
+void dltc__shake128_fast(const void *data, size_t len, uint8_t *out, size_t outlen);
 void dltc__sha3_256(const void *data, size_t len, uint8_t out[32]);
 
 /* Incremental SHA3-256 (schema version_hash is fed table and column names after the body). */

@@ -490,21 +490,39 @@ static int random_id(char out[ID_CHARS + 2])
     return rc;
 }
 
+/* SHAKE-128 of "<parent id>_<table>_<idx>" (dlt's _get_nested_row_hash) */
 static void nested_id(char out[ID_CHARS + 2], const char *parent_id, const char *table, long idx)
 {
     char buf[1024];
-    int n = snprintf(buf, sizeof(buf), "%s_%s_%ld", parent_id, table, idx);
+    size_t pl = strlen(parent_id), tl = strlen(table);
     uint8_t h[ID_BYTES];
-    if (n >= 0 && (size_t)n < sizeof(buf)) {
-        dltc__shake128(buf, (size_t)n, h, sizeof(h));
+    if (pl + tl + 24 < sizeof(buf)) {
+        char *p = buf;
+        memcpy(p, parent_id, pl);
+        p += pl;
+        *p++ = '_';
+        memcpy(p, table, tl);
+        p += tl;
+        *p++ = '_';
+        char digits[24];
+        int nd = 0;
+        unsigned long u = (unsigned long)idx;
+        do {
+            digits[nd++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        while (nd)
+            *p++ = digits[--nd];
+        dltc__shake128_fast(buf, (size_t)(p - buf), h, sizeof(h));
     } else {
+        int n;
         size_t len = strlen(parent_id) + strlen(table) + 32;
         char *big = dltc__malloc(len);
         if (!big) {
             memset(h, 0, sizeof(h));
         } else {
             n = snprintf(big, len, "%s_%s_%ld", parent_id, table, idx);
-            dltc__shake128(big, (size_t)n, h, sizeof(h));
+            dltc__shake128_fast(big, (size_t)n, h, sizeof(h));
             dltc__free(big);
         }
     }

@@ -1,0 +1,22 @@
+/*
+ * The DuckDB reference of the benchmarks: DuckDB's own JSON reader loading the same
+ * JSON Lines file into a table of a fresh on-disk database. The only bench file that
+ * includes duckdb.h.
+ */
+#ifndef DLTC_BENCH_DUCKDB_H
+#define DLTC_BENCH_DUCKDB_H
+
+#include "bench_util.h"
+
+/* `CREATE TABLE <table> AS SELECT * FROM read_json('<jsonl>', format='newline_delimited')`
+ * into a new database file `db_path` (removed first if it exists). Times open + create +
+ * close (the checkpoint to disk); the row count is read afterwards, outside the timing.
+ * Fills res->seconds, items, rows, tables (1) and bytes (database file size). 0 or -1 with
+ * res->error set. */
+int bench_duckdb_ctas(bench_result *res, const char *jsonl_path, const char *db_path,
+                      const char *table);
+
+/* DuckDB's library version (static string). */
+const char *bench_duckdb_version(void);
+
+#endif
