@@ -17,7 +17,8 @@ typedef enum {
 typedef struct {
     int kind;          /* dltc_iso_kind */
     int64_t value;     /* DATETIME: µs since epoch, already shifted to UTC by the offset;
-                          DATE: days since epoch; TIME: µs since midnight */
+                          DATE: days since epoch; TIME: µs since midnight, also shifted to
+                          UTC by the offset (modulo 24 h), as dlt's ensure_pendulum_time */
     int has_tz;        /* an offset or Z was given (naive datetimes are taken as UTC) */
     int32_t tz_offset; /* the given offset in seconds (informational) */
 } dltc_iso;
@@ -41,5 +42,13 @@ void dltc__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 
 /* Current time in µs since the epoch (CLOCK_REALTIME). */
 int64_t dltc__now_us(void);
+
+/* Unicode helpers for Python compatibility, shared with schema/naming.c (they could move to
+ * a common/unicode.h). Value 0..9 of a Unicode decimal digit (category Nd: what Python's
+ * regex \d matches and int() reads), -1 for anything else. Pure, thread-safe. */
+int dltc__unicode_digit(uint32_t cp);
+/* Decode the code point at byte i (< len) of UTF-8 text; returns its byte length (>= 1).
+ * An invalid or truncated sequence yields U+FFFD for one byte. */
+size_t dltc__utf8_next(const char *s, size_t len, size_t i, uint32_t *cp);
 
 #endif
