@@ -1,0 +1,241 @@
+/* The normalizer's API: built values, typed values, non-object items, errors that name what
+ * and where, and that a failed run leaves nothing behind. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "dltc/dltc.h"
+#include "testutil.h"
+
+typedef struct {
+    char *dir;
+    dltc_schema *schema;
+    dltc_normalizer *n;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    f->dir = tu_mkdtemp();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    dltc_normalizer_free(f->n);
+    dltc_schema_free(f->schema);
+    tu_rmrf(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static void open_n(fixture *f, const char *table)
+{
+    dltc_normalize_options o = DLTC_NORMALIZE_OPTIONS_INIT;
+    o.table_name = table;
+    o.out_dir = f->dir;
+    assert_int_equal(dltc_schema_new(&f->schema, table), 0);
+    assert_int_equal(dltc_normalizer_new(&f->n, f->schema, &o), 0);
+}
+
+static const char *coltype(dltc_schema *s, const char *table, const char *col)
+{
+    for (size_t t = 0; t < dltc_schema_table_count(s); t++) {
+        if (strcmp(dltc_schema_table_name(s, t), table))
+            continue;
+        for (size_t c = 0; c < dltc_schema_column_count(s, t); c++)
+            if (!strcmp(dltc_schema_column_name(s, t, c), col))
+                return dltc_schema_column_type(s, t, c);
+    }
+    return NULL;
+}
+
+static char *table_file(fixture *f, const char *table)
+{
+    char p[4096];
+    snprintf(p, sizeof(p), "%s/%s.jsonl", f->dir, table);
+    return tu_read_file(p, NULL);
+}
+
+static void typed_values(void **state)
+{
+    fixture *f = *state;
+    open_n(f, "events");
+    dltc_doc *d;
+    assert_int_equal(dltc_doc_new(&d), 0);
+    dltc_value *o = dltc_value_object(d);
+    assert_int_equal(dltc_object_set(d, o, "At", dltc_value_timestamp(d, 1700000000500000, 1)), 0);
+    assert_int_equal(dltc_object_set(d, o, "day", dltc_value_date(d, 19723)), 0);
+    assert_int_equal(dltc_object_set(d, o, "clock", dltc_value_time(d, 3600000000LL)), 0);
+    assert_int_equal(dltc_object_set(d, o, "amount", dltc_value_decimal(d, "12.340")), 0);
+    assert_int_equal(dltc_object_set(d, o, "raw", dltc_value_binary(d, "\x01\x02", 2)), 0);
+    assert_int_equal(dltc_object_set(d, o, "n", dltc_value_int(d, 5)), 0);
+    dltc_value *tags = dltc_value_array(d);
+    assert_int_equal(dltc_array_append(d, tags, dltc_value_cstring(d, "x")), 0);
+    assert_int_equal(dltc_object_set(d, o, "tags", tags), 0);
+    assert_int_equal(dltc_normalizer_feed_value(f->n, o), 0);
+    dltc_doc_free(d);
+    assert_int_equal(dltc_normalizer_finish(f->n), 0);
+    assert_string_equal(coltype(f->schema, "events", "at"), "timestamp");
+    assert_string_equal(coltype(f->schema, "events", "day"), "date");
+    assert_string_equal(coltype(f->schema, "events", "clock"), "time");
+    assert_string_equal(coltype(f->schema, "events", "amount"), "decimal");
+    assert_string_equal(coltype(f->schema, "events", "raw"), "binary");
+    assert_string_equal(coltype(f->schema, "events__tags", "value"), "text");
+    char *rows = table_file(f, "events");
+    assert_non_null(strstr(rows, "\"at\":\"2023-11-14T22:13:20.500000+00:00\""));
+    assert_non_null(strstr(rows, "\"day\":\"2024-01-01\""));
+    assert_non_null(strstr(rows, "\"clock\":\"01:00:00\""));
+    assert_non_null(strstr(rows, "\"amount\":12.340"));
+    assert_non_null(strstr(rows, "\"raw\":\"AQI=\""));
+    free(rows);
+}
+
+static void built_equals_json(void **state)
+{
+    fixture *f = *state;
+    open_n(f, "t");
+    const char *json = "{\"a\":1,\"b\":{\"c\":\"x\"},\"l\":[true,null]}";
+    dltc_doc *d;
+    assert_int_equal(dltc_doc_new(&d), 0);
+    dltc_value *o = dltc_value_object(d), *b = dltc_value_object(d), *l = dltc_value_array(d);
+    dltc_object_set(d, b, "c", dltc_value_cstring(d, "x"));
+    dltc_array_append(d, l, dltc_value_bool(d, 1));
+    dltc_array_append(d, l, dltc_value_null(d));
+    dltc_object_set(d, o, "a", dltc_value_int(d, 1));
+    dltc_object_set(d, o, "b", b);
+    dltc_object_set(d, o, "l", l);
+    assert_int_equal(dltc_normalizer_feed_value(f->n, o), 0);
+    assert_int_equal(dltc_normalizer_feed_json(f->n, json, strlen(json), "inline"), 0);
+    dltc_doc_free(d);
+    assert_int_equal(dltc_normalizer_finish(f->n), 0);
+    char *rows = table_file(f, "t");
+    /* both rows: same keys in the same order, only ids differ */
+    char *second = strchr(rows, '\n') + 1;
+    assert_int_equal(strncmp(rows, "{\"a\":1,\"b__c\":\"x\",\"_dlt_load_id\":", 33), 0);
+    assert_int_equal(strncmp(second, "{\"a\":1,\"b__c\":\"x\",\"_dlt_load_id\":", 33), 0);
+    free(rows);
+    char *l_rows = table_file(f, "t__l");
+    /* [true, null] twice: the null element is a row without a value */
+    int lines = 0;
+    for (char *p = l_rows; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 4);
+    free(l_rows);
+}
+
+static void scalar_items_are_wrapped(void **state)
+{
+    fixture *f = *state;
+    open_n(f, "numbers");
+    const char *json = "[1, 2, 3]";
+    assert_int_equal(dltc_normalizer_feed_json(f->n, json, strlen(json), NULL), 0);
+    assert_int_equal(dltc_normalizer_finish(f->n), 0);
+    assert_string_equal(coltype(f->schema, "numbers", "value"), "bigint");
+    assert_int_equal(dltc_normalizer_table_rows(f->n, 0), 3);
+}
+
+static void nested_ids_are_deterministic(void **state)
+{
+    fixture *f = *state;
+    open_n(f, "p");
+    const char *json = "{\"_dlt_id\":\"abc\",\"tags\":[\"a\"]}";
+    assert_int_equal(dltc_normalizer_feed_json(f->n, json, strlen(json), NULL), 0);
+    assert_int_equal(dltc_normalizer_finish(f->n), 0);
+    char *rows = table_file(f, "p__tags");
+    /* base64(shake128("abc_p__tags_0")[:10]) */
+    assert_non_null(strstr(rows, "\"_dlt_parent_id\":\"abc\""));
+    assert_non_null(strstr(rows, "\"_dlt_id\":\"" "XOxiRnqTePNbuA" "\""));
+    free(rows);
+}
+
+static void clash_names_table_and_column_and_cleans_up(void **state)
+{
+    fixture *f = *state;
+    open_n(f, "t");
+    /* x is bigint; an ISO string makes the variant x__v_text typed timestamp (dlt's detection
+     * runs on variants); plain text then fits neither */
+    const char *json = "{\"x\":1}\n{\"x\":\"2024-01-01T00:00:00Z\"}\n{\"x\":\"hello\"}\n";
+    assert_int_equal(dltc_normalizer_feed_json(f->n, json, strlen(json), "in.jsonl"), DLTC_EINVALID);
+    const char *msg = dltc_error_last()->message;
+    assert_non_null(strstr(msg, "in.jsonl:3"));
+    assert_non_null(strstr(msg, "x__v_text"));
+    assert_non_null(strstr(msg, "'t'"));
+    assert_int_equal(dltc_normalizer_finish(f->n), DLTC_EINVALID);
+    dltc_normalizer_free(f->n);
+    f->n = NULL;
+    assert_int_equal(tu_count_entries(f->dir), 0);
+}
+
+static void malformed_json_reports_position(void **state)
+{
+    fixture *f = *state;
+    open_n(f, "t");
+    const char *json = "{\"a\":1}\n{\"a\":01}\n";
+    assert_int_equal(dltc_normalizer_feed_json(f->n, json, strlen(json), "x.jsonl"), DLTC_EPARSE);
+    assert_non_null(strstr(dltc_error_last()->message, "x.jsonl:2:"));
+    dltc_normalizer_free(f->n);
+    f->n = NULL;
+    assert_int_equal(tu_count_entries(f->dir), 0);
+}
+
+static void bad_options(void **state)
+{
+    fixture *f = *state;
+    dltc_normalize_options o = DLTC_NORMALIZE_OPTIONS_INIT;
+    assert_int_equal(dltc_schema_new(&f->schema, "t"), 0);
+    assert_int_equal(dltc_normalizer_new(&f->n, f->schema, &o), DLTC_EINVALID);
+    o.table_name = "t";
+    o.out_dir = f->dir;
+    o.write_disposition = "upsert";
+    assert_int_equal(dltc_normalizer_new(&f->n, f->schema, &o), DLTC_EINVALID);
+    assert_non_null(strstr(dltc_error_last()->message, "upsert"));
+    o.write_disposition = NULL;
+    o.file_format = "xml";
+    assert_int_equal(dltc_normalizer_new(&f->n, f->schema, &o), DLTC_EINVALID);
+    assert_null(f->n);
+}
+
+static void primary_key_hint_and_merge_propagation(void **state)
+{
+    fixture *f = *state;
+    dltc_normalize_options o = DLTC_NORMALIZE_OPTIONS_INIT;
+    o.table_name = "m";
+    o.out_dir = f->dir;
+    o.write_disposition = "merge";
+    o.primary_key = "ID";
+    assert_int_equal(dltc_schema_new(&f->schema, "m"), 0);
+    assert_int_equal(dltc_normalizer_new(&f->n, f->schema, &o), 0);
+    const char *json = "{\"ID\":1,\"kids\":[{\"k\":[1]}]}";
+    assert_int_equal(dltc_normalizer_feed_json(f->n, json, strlen(json), NULL), 0);
+    assert_int_equal(dltc_normalizer_finish(f->n), 0);
+    assert_string_equal(coltype(f->schema, "m", "id"), "bigint");
+    assert_string_equal(coltype(f->schema, "m__kids", "_dlt_root_id"), "text");
+    assert_string_equal(coltype(f->schema, "m__kids__k", "_dlt_root_id"), "text");
+    char *root = table_file(f, "m"), *kk = table_file(f, "m__kids__k");
+    char *id = strstr(root, "\"_dlt_id\":\"") + 11;
+    char want[64];
+    snprintf(want, sizeof(want), "\"_dlt_root_id\":\"%.14s\"", id);
+    assert_non_null(strstr(kk, want));
+    free(root);
+    free(kk);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(typed_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(built_equals_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(scalar_items_are_wrapped, setup, teardown),
+        cmocka_unit_test_setup_teardown(nested_ids_are_deterministic, setup, teardown),
+        cmocka_unit_test_setup_teardown(clash_names_table_and_column_and_cleans_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(malformed_json_reports_position, setup, teardown),
+        cmocka_unit_test_setup_teardown(bad_options, setup, teardown),
+        cmocka_unit_test_setup_teardown(primary_key_hint_and_merge_propagation, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
