@@ -90,9 +90,12 @@ static void print_tables(dltc_schema *s, dltc_normalizer *n)
         }
         for (size_t c = 0; c < dltc_schema_column_count(s, t); c++) {
             const char *type = dltc_schema_column_type(s, t, c);
-            printf("  %-*s  %-9s%s\n", (int)width, dltc_schema_column_name(s, t, c),
-                   type ? type : "(hint only)",
-                   dltc_schema_column_nullable(s, t, c) ? "" : "  not null");
+            int nullable = dltc_schema_column_nullable(s, t, c);
+            printf("  %-*s  ", (int)width, dltc_schema_column_name(s, t, c));
+            if (nullable)
+                printf("%s\n", type ? type : "(hint only)");
+            else
+                printf("%-9s  not null\n", type ? type : "(hint only)");
         }
     }
 }

@@ -49,12 +49,11 @@ uint32_t dltc__hint_parse(const char *name)
 
 /* ---- simple regexes ---- */
 
+/* On failure nothing is left allocated in `r`. */
 static int regex_init(dltc_simple_regex *r, const char *pattern)
 {
-    r->pattern = dltc__strdup(pattern);
+    r->pattern = NULL;
     r->regex = NULL;
-    if (!r->pattern)
-        return dltc__error_oom();
     if (strncmp(pattern, "re:", 3) == 0) {
         regex_t *re = dltc__malloc(sizeof(regex_t));
         if (!re)
@@ -64,6 +63,15 @@ static int regex_init(dltc_simple_regex *r, const char *pattern)
             return dltc__error_set(DLTC_EINVALID, "invalid regex in schema: '%s'", pattern);
         }
         r->regex = re;
+    }
+    r->pattern = dltc__strdup(pattern);
+    if (!r->pattern) {
+        if (r->regex) {
+            regfree(r->regex);
+            dltc__free(r->regex);
+            r->regex = NULL;
+        }
+        return dltc__error_oom();
     }
     return 0;
 }
@@ -405,6 +413,7 @@ int dltc__schema_create(dltc_schema **out, const char *name, int with_defaults)
         static const char *const parent_key[] = {"_dlt_parent_id"};
         static const char *const root_key[] = {"_dlt_root_id"};
         static const char *const row_key[] = {"_dlt_id"};
+        static const char *const unique[] = {"_dlt_id"};
         s->detections = dltc__calloc(1, sizeof(char *));
         if (!s->detections || !(s->detections[0] = dltc__strdup("iso_timestamp")))
             rc = DLTC_ENOMEM;
@@ -416,6 +425,8 @@ int dltc__schema_create(dltc_schema **out, const char *name, int with_defaults)
             rc = add_default_hint(s, "parent_key", parent_key, 1);
         if (!rc)
             rc = add_default_hint(s, "root_key", root_key, 1);
+        if (!rc)
+            rc = add_default_hint(s, "unique", unique, 1);
         if (!rc)
             rc = add_default_hint(s, "row_key", row_key, 1);
         if (!rc)
@@ -581,5 +592,6 @@ const char *dltc_schema_column_type(const dltc_schema *s, size_t t, size_t c)
 
 int dltc_schema_column_nullable(const dltc_schema *s, size_t t, size_t c)
 {
-    return (t < s->ntables && c < s->tables[t]->ncols) ? s->tables[t]->cols[c].nullable : 1;
+    /* -1: not stated in an imported document, which means nullable */
+    return (t < s->ntables && c < s->tables[t]->ncols) ? s->tables[t]->cols[c].nullable != 0 : 1;
 }

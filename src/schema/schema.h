@@ -59,7 +59,7 @@ uint32_t dltc__hint_parse(const char *name);
 typedef struct {
     char *name;
     uint8_t data_type;  /* dltc_data_type; UNSET = incomplete (hint-only) column */
-    int8_t nullable;    /* 1 (default) or 0 */
+    int8_t nullable;    /* 1 (default) or 0; -1 = not stated in an imported document (nullable) */
     int8_t timezone;    /* -1 unset, 0, 1 */
     uint32_t hints;     /* dltc_hint bits that are true */
     uint32_t hints_set; /* bits present in the document (true or false) */
@@ -181,7 +181,8 @@ int dltc__schema_add_propagation(dltc_schema *s, const char *root_table);
 int dltc__schema_propagates(const dltc_schema *s, const char *root_table);
 
 /* Schema updates since the last commit as dlt's schema_updates.json object
- * {table: [partial table with the new columns]}; appended to b. */
+ * {table: partial table} (a new table whole, else its name and the new columns); appended
+ * to b. */
 int dltc__schema_updates_json(const dltc_schema *s, dltc_buf *b);
 int dltc__schema_has_updates(const dltc_schema *s);
 void dltc__schema_commit_updates(dltc_schema *s);
