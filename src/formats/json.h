@@ -4,7 +4,22 @@
  * a top-level array (each element is an item), or a sequence of values separated by
  * whitespace (JSON Lines, or one object). Each item is parsed into the caller's arena.
  * Errors: DLTC_EPARSE with "<name>:<line>:<col>: <reason>" in the last error, and the
- * position in dltc_json_error. */
+ * position in dltc_json_error.
+ *
+ * Details of the reader:
+ * - The top-level shape is decided by the first non-whitespace byte: '[' streams the
+ *   elements of that array (then only whitespace may follow); anything else starts a
+ *   sequence of values that must be separated by whitespace. Empty input and `[]` give no
+ *   items. A UTF-8 byte order mark at the very start is skipped (columns count from after it).
+ * - Depth: max_depth containers may nest inside one item (the streamed top-level array does
+ *   not count). Deeper: DLTC_ELIMIT. An item longer than max_item_bytes: DLTC_ELIMIT at the
+ *   item start. Memory: the read buffer holds about chunk_size plus the current item.
+ * - Options set to 0 take the defaults of DLTC_JSON_READER_OPTIONS_INIT.
+ * - Numbers: integers in int64 are INT; longer integers BIGINT (the text, sign included);
+ *   anything with a fraction or exponent DOUBLE with `lex` = the text. Out of double range
+ *   ("1e400") is a parse error; underflow gives 0.
+ * - Duplicate keys: the first position keeps the last value.
+ * - Strings are copied into the arena: an item does not point into the reader. */
 #ifndef DLTC_FORMATS_JSON_H
 #define DLTC_FORMATS_JSON_H
 
@@ -51,7 +66,9 @@ const dltc_json_error *dltc__json_reader_error(const dltc_json_reader *r);
 uint64_t dltc__json_reader_item_line(const dltc_json_reader *r);
 void dltc__json_reader_free(dltc_json_reader *r);
 
-/* Parse one complete document from memory (trailing whitespace only). */
+/* Parse one complete document from memory (trailing whitespace only; a top-level array is
+ * one value here). max_depth 0 means 512. `err` may be NULL; its reason is kept per thread
+ * until the next failing parse. The message is "<line>:<col>: <reason>". */
 int dltc__json_parse(dltc_arena *arena, const char *data, size_t len, uint32_t max_depth,
                      dltc_value **out, dltc_json_error *err);
 
@@ -63,7 +80,17 @@ int dltc__json_write_string(dltc_buf *b, const char *s, size_t len);
  * values). NaN/Inf are not JSON: written as null. */
 int dltc__json_write_double(dltc_buf *b, double d);
 int dltc__json_write_int(dltc_buf *b, int64_t i);
-/* Shortest round-trip decimal text of `d` into out (>= 32 bytes); returns its length. */
+/* Shortest round-trip decimal text of `d` into out (>= 32 bytes); returns its length.
+ * Python repr style: "0.1", "7.0", "1e+16", "5e-324"; non-finite values give "nan", "inf",
+ * "-inf" (the JSON writer writes null for those). Independent of the C locale. */
 size_t dltc__format_double(char *out, double d);
+
+/* strtod in the "C" locale whatever the process locale is. Thread-safe. */
+double dltc__json_strtod(const char *s, char **end);
+
+/* Deep equality of two values: same types, same scalars (doubles bit for bit), strings and
+ * bytes by content, arrays item by item, objects member by member in order (the reader keeps
+ * members in first-seen order). 1 when equal, 0 otherwise. */
+int dltc__json_equal(const dltc_value *a, const dltc_value *b);
 
 #endif
