@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -46,14 +47,16 @@ struct dltc_normalizer {
 
 /* ---- load ids: str(time.time()) of Python, strictly increasing in the process ---- */
 
-static int64_t g_last_load_us;
+static _Atomic int64_t g_last_load_us;
 
 static void new_load_id(char out[40])
 {
-    int64_t us = dltc__now_us();
-    if (us <= g_last_load_us)
-        us = g_last_load_us + 1;
-    g_last_load_us = us;
+    int64_t last = atomic_load(&g_last_load_us), us;
+    do {
+        us = dltc__now_us();
+        if (us <= last)
+            us = last + 1;
+    } while (!atomic_compare_exchange_weak(&g_last_load_us, &last, us));
     dltc__format_double(out, (double)us / 1e6);
 }
 
