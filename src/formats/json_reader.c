@@ -704,7 +704,7 @@ value:
         dltc__value_set_type(&v, DLTC_TYPE_STRING);
         v.u.s = s;
         v.len = len;
-        v.flags = esc ? DLTC_VF_ESCAPED : 0;
+        v.flags = esc ? DLTC_VF_ESCAPED : DLTC_VF_CLEAN;
         break;
     }
     case '{':

@@ -305,6 +305,18 @@ static int write_scalar(dltc_buf *b, const dltc_value *v)
             return dltc__buf_put(b, v->lex, v->len);
         return dltc__json_write_double(b, v->u.d);
     case DLTC_TYPE_STRING:
+        if (v->flags & DLTC_VF_CLEAN) { /* nothing to escape: copy between quotes */
+            int rc = dltc__buf_reserve(b, (size_t)v->len + 2);
+            if (rc)
+                return rc;
+            char *o = b->data + b->len;
+            o[0] = '"';
+            memcpy(o + 1, v->u.s, v->len);
+            o[v->len + 1] = '"';
+            b->len += (size_t)v->len + 2;
+            b->data[b->len] = '\0';
+            return 0;
+        }
         return dltc__json_write_string(b, v->u.s, v->len);
     case DLTC_TYPE_BIGINT:
         return dltc__buf_put(b, v->u.s, v->len);

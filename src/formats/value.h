@@ -11,7 +11,9 @@
 
 enum {
     DLTC_VF_TZ = 1,      /* TIMESTAMP: aware (UTC); otherwise naive */
-    DLTC_VF_ESCAPED = 2  /* STRING: the JSON text had escapes (informational) */
+    DLTC_VF_ESCAPED = 2, /* STRING: the JSON text had escapes (informational) */
+    DLTC_VF_CLEAN = 4    /* STRING: read from JSON without escapes, so it holds no '"', '\\'
+                            or control character and is written back as is */
 };
 
 typedef struct dltc_member dltc_member;

@@ -418,6 +418,13 @@ static int node_value(dltc_relational *r, tstate *ts, rnode *n, const dltc_value
                                    n->col, ts->t->name);
         return 0;
     }
+    /* fast path: a known column whose type is the value's own */
+    static const uint8_t natural[] = {
+        [DLTC_TYPE_BOOL] = DLTC_DT_BOOL, [DLTC_TYPE_INT] = DLTC_DT_BIGINT,
+        [DLTC_TYPE_DOUBLE] = DLTC_DT_DOUBLE, [DLTC_TYPE_STRING] = DLTC_DT_TEXT};
+    if (n->colidx >= 0 && v->type <= DLTC_TYPE_STRING && natural[v->type] &&
+        ts->t->cols[n->colidx].data_type == natural[v->type])
+        return push_cell(r, ts, n->colidx, v);
     int pt = dltc__py_type(v);
     long *cache = &n->colidx;
     /* a value of a type that already went to a variant goes straight there */
