@@ -6,5 +6,7 @@
 #include "dltc/value.h"
 #include "dltc/schema.h"
 #include "dltc/normalize.h"
+#include "dltc/dataset.h"
+#include "dltc/pipeline.h"
 
 #endif

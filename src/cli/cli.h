@@ -45,5 +45,7 @@ void cli_error(const char *cmd, const char *what);
 long cli_parse_count(const char *cmd, const char *opt, const char *value);
 
 int cmd_normalize(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_pipeline(int argc, char **argv);
 
 #endif

@@ -6,6 +6,8 @@
 #include <string.h>
 
 static const cli_command COMMANDS[] = {
+    {"load", cmd_load, "Load JSON files or stdin into a table of a pipeline's destination"},
+    {"pipeline", cmd_pipeline, "Inspect a pipeline: info, query its dataset, show its schema"},
     {"normalize", cmd_normalize, "Normalize JSON into per-table load files and print the schema"},
 };
 

@@ -14,7 +14,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -44,21 +43,6 @@ struct dltc_normalizer {
     int failed;
     int finished;
 };
-
-/* ---- load ids: str(time.time()) of Python, strictly increasing in the process ---- */
-
-static _Atomic int64_t g_last_load_us;
-
-static void new_load_id(char out[40])
-{
-    int64_t last = atomic_load(&g_last_load_us), us;
-    do {
-        us = dltc__now_us();
-        if (us <= last)
-            us = last + 1;
-    } while (!atomic_compare_exchange_weak(&g_last_load_us, &last, us));
-    dltc__format_double(out, (double)us / 1e6);
-}
 
 /* ---- output files ---- */
 
@@ -183,98 +167,11 @@ static int make_tmp_dir(dltc_normalizer *n)
 
 /* ---- setup ---- */
 
-static int split_keys(dltc_normalizer *n, dltc_table *t, const char *list, uint32_t hint)
-{
-    if (!list)
-        return 0;
-    const char *p = list;
-    while (*p) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        while (len && *p == ' ')
-            p++, len--;
-        while (len && p[len - 1] == ' ')
-            len--;
-        if (len) {
-            dltc_buf name = DLTC_BUF_INIT;
-            int rc = dltc__naming_normalize_path(n->schema->naming, p, len, &name);
-            if (rc) {
-                dltc__buf_free(&name);
-                return rc;
-            }
-            long idx = dltc__table_column(t, name.data, name.len);
-            if (idx < 0) {
-                idx = dltc__table_new_column(n->schema, t, name.data, name.len, DLTC_DT_UNSET,
-                                             hint);
-                if (idx < 0) {
-                    dltc__buf_free(&name);
-                    return (int)idx;
-                }
-            }
-            t->cols[idx].hints |= hint;
-            t->cols[idx].hints_set |= hint;
-            t->cols[idx].nullable = 0;
-            dltc__buf_free(&name);
-        }
-        if (!e)
-            break;
-        p = e + 1;
-    }
-    return 0;
-}
-
 static int setup_root(dltc_normalizer *n, const dltc_normalize_options *o)
 {
-    dltc_buf name = DLTC_BUF_INIT;
-    int rc = dltc__naming_normalize_path(n->schema->naming, o->table_name,
-                                         strlen(o->table_name), &name);
-    if (rc) {
-        dltc__buf_free(&name);
-        return rc;
-    }
-    dltc_table *t = dltc__schema_table(n->schema, name.data, name.len);
-    if (!t) {
-        rc = dltc__schema_add_table(n->schema, name.data, NULL, &t);
-        if (!rc && !(t->resource = dltc__strdup(o->table_name)))
-            rc = dltc__error_oom();
-    }
-    dltc__buf_free(&name);
-    if (rc)
-        return rc;
-    if (t->parent)
-        return dltc__error_set(DLTC_EINVALID, "table '%s' is a nested table", t->name);
-    const char *wd = o->write_disposition ? o->write_disposition : "append";
-    if (strcmp(wd, "append") && strcmp(wd, "replace") && strcmp(wd, "merge") && strcmp(wd, "skip"))
-        return dltc__error_set(DLTC_EINVALID,
-                               "unknown write disposition '%s' (append, replace, merge, skip)", wd);
-    if (!t->write_disposition || strcmp(t->write_disposition, wd) != 0) {
-        dltc__free(t->write_disposition);
-        if (!(t->write_disposition = dltc__strdup(wd)))
-            return dltc__error_oom();
-        n->schema->dirty = 1;
-    }
-    if (strcmp(wd, "merge") == 0) {
-        const char *strategy = o->merge_strategy ? o->merge_strategy : "delete-insert";
-        if (strcmp(strategy, "delete-insert") && strcmp(strategy, "upsert") &&
-            strcmp(strategy, "insert-only") && strcmp(strategy, "scd2"))
-            return dltc__error_set(DLTC_EINVALID, "unknown merge strategy '%s'", strategy);
-        if (o->merge_strategy) {
-            dltc__free(t->merge_strategy);
-            if (!(t->merge_strategy = dltc__strdup(strategy)))
-                return dltc__error_oom();
-        }
-        if (strcmp(strategy, "scd2") != 0 && (rc = dltc__schema_add_propagation(n->schema, t->name)))
-            return rc;
-    }
-    if (o->max_table_nesting >= 0 && t->max_nesting != o->max_table_nesting) {
-        t->max_nesting = o->max_table_nesting;
-        n->schema->dirty = 1;
-    }
-    if ((rc = split_keys(n, t, o->primary_key, DLTC_HINT_PRIMARY_KEY)) ||
-        (rc = split_keys(n, t, o->merge_key, DLTC_HINT_MERGE_KEY)))
-        return rc;
-    n->root = t;
-    return 0;
+    dltc_table_hints h = {o->write_disposition, o->merge_strategy, o->primary_key, o->merge_key,
+                          o->max_table_nesting};
+    return dltc__schema_apply_hints(n->schema, o->table_name, &h, &n->root);
 }
 
 int dltc_normalizer_new(dltc_normalizer **out, dltc_schema *schema,
@@ -304,7 +201,7 @@ int dltc_normalizer_new(dltc_normalizer **out, dltc_schema *schema,
         if (opts->load_id)
             snprintf(n->load_id, sizeof(n->load_id), "%s", opts->load_id);
         else
-            new_load_id(n->load_id);
+            dltc__load_id_new(n->load_id);
         rc = setup_root(n, opts);
     }
     if (!rc) {

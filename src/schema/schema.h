@@ -189,6 +189,19 @@ void dltc__schema_commit_updates(dltc_schema *s);
 
 
 
+/* Resource hints for a root table. NULL fields keep what the table has. */
+typedef struct {
+    const char *write_disposition;
+    const char *merge_strategy;
+    const char *primary_key; /* comma-separated source names */
+    const char *merge_key;
+    int max_table_nesting;   /* < 0: keep */
+} dltc_table_hints;
+
+/* Create (or update) the root table `table_name` (normalized here) with the hints. */
+int dltc__schema_apply_hints(dltc_schema *s, const char *table_name, const dltc_table_hints *h,
+                             dltc_table **out);
+
 /* Settings mutators (used by import and by resource hints). */
 int dltc__schema_add_preferred_type(dltc_schema *s, const char *pattern, int data_type);
 int dltc__schema_add_default_hint(dltc_schema *s, const char *hint, const char *pattern);

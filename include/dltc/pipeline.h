@@ -1,0 +1,83 @@
+/*
+ * Pipelines: extract → normalize → load into a destination, with durable load packages in
+ * the pipeline's working directory (<pipelines_dir>/<name>).
+ *
+ * Thread-safety: a pipeline belongs to one thread at a time. Ownership: what comes back
+ * through **out is the caller's and is freed with the matching _free (NULL accepted).
+ */
+#ifndef DLTC_PIPELINE_H
+#define DLTC_PIPELINE_H
+
+#include "dltc/common.h"
+#include "dltc/dataset.h"
+#include "dltc/value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dltc_pipeline dltc_pipeline;
+typedef struct dltc_load_info dltc_load_info;
+
+typedef struct {
+    unsigned int version;          /* DLTC_PIPELINE_OPTIONS_VERSION */
+    const char *destination;       /* "duckdb" (default) */
+    const char *dataset_name;      /* default "<pipeline name>_dataset" */
+    const char *pipelines_dir;     /* default $DLT_DATA_DIR/pipelines, else dlt's data dir rules */
+    const char *credentials;       /* duckdb: database path; default <cwd>/<pipeline name>.duckdb */
+    const char *loader_file_format;/* default: the destination's preferred format */
+} dltc_pipeline_options;
+
+#define DLTC_PIPELINE_OPTIONS_VERSION 1
+#define DLTC_PIPELINE_OPTIONS_INIT {DLTC_PIPELINE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL}
+
+/* Open (create) the pipeline `name` with dlt's defaults. */
+DLTC_EXTERN int dltc_pipeline_open(dltc_pipeline **out, const char *name,
+                                   const dltc_pipeline_options *opts);
+DLTC_EXTERN void dltc_pipeline_free(dltc_pipeline *p);
+
+/* Hints for plain data loaded with dltc_pipeline_run_json / _run_files. */
+typedef struct {
+    unsigned int version;          /* DLTC_RUN_OPTIONS_VERSION */
+    const char *table_name;        /* required */
+    const char *write_disposition; /* append (default), replace, merge, skip */
+    const char *merge_strategy;
+    const char *primary_key;       /* comma-separated */
+    const char *merge_key;
+    int max_table_nesting;         /* < 0: default */
+} dltc_run_options;
+
+#define DLTC_RUN_OPTIONS_VERSION 1
+#define DLTC_RUN_OPTIONS_INIT {DLTC_RUN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, -1}
+
+/* The quick start: load JSON text (array, JSON Lines or one object) into a table, running
+ * extract → normalize → load. Pending packages of an earlier run that died are finished
+ * first. *info (may be NULL) describes the run. */
+DLTC_EXTERN int dltc_pipeline_run_json(dltc_pipeline *p, const char *json, size_t len,
+                                       const dltc_run_options *opts, dltc_load_info **info);
+/* The same from files ("-" is standard input), streamed. */
+DLTC_EXTERN int dltc_pipeline_run_files(dltc_pipeline *p, const char *const *paths, size_t n,
+                                        const dltc_run_options *opts, dltc_load_info **info);
+
+/* Run SQL against the pipeline's dataset (the dataset is the default schema). */
+DLTC_EXTERN int dltc_pipeline_query(dltc_pipeline *p, const char *sql, dltc_rows **out);
+
+/* The pipelines dir dlt would use (from $DLT_DATA_DIR etc.); *out malloc'd (free()). */
+DLTC_EXTERN int dltc_pipelines_dir(char **out);
+/* 1 when <pipelines_dir>/<name> exists (pipelines_dir NULL: the default), 0 if not. */
+DLTC_EXTERN int dltc_pipeline_exists(const char *pipelines_dir, const char *name);
+/* `dlt pipeline NAME info` as text: working dir, state, schemas and resources, tables with
+ * row counts in the destination, packages by stage. *out is the caller's (dltc_free). */
+DLTC_EXTERN int dltc_pipeline_info(dltc_pipeline *p, int verbose, char **out);
+/* The pipeline's default schema document (YAML, or JSON when json != 0). */
+DLTC_EXTERN int dltc_pipeline_schema_export(dltc_pipeline *p, char **out, int json);
+
+/* Load info in dlt's shape ("Pipeline … load step completed in …"). *out is the caller's
+ * (dltc_free). */
+DLTC_EXTERN int dltc_load_info_format(char **out, const dltc_load_info *info);
+DLTC_EXTERN void dltc_load_info_free(dltc_load_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

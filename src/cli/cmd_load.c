@@ -1,0 +1,117 @@
+/* dlt load FILE...|- --pipeline NAME --table T … : the quick start as one command. */
+#include "cli.h"
+#include "dltc/dltc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char HELP[] =
+    "usage: dlt load FILE...|- --pipeline NAME --table TABLE [options]\n"
+    "\n"
+    "Load JSON (a JSON array, JSON Lines or one object; '-' reads standard input) into a\n"
+    "table: extract, normalize and load in one run. Packages an earlier run left pending are\n"
+    "finished first, in the same call.\n"
+    "\n"
+    "options:\n"
+    "  -p, --pipeline NAME          pipeline name (required)\n"
+    "  -t, --table NAME             table (required)\n"
+    "      --destination D          duckdb (default)\n"
+    "      --dataset NAME           dataset (default <pipeline>_dataset)\n"
+    "      --credentials PATH       duckdb: database file (default ./<pipeline>.duckdb)\n"
+    "      --pipelines-dir DIR      where pipelines keep their working dirs\n"
+    "      --write-disposition D    append (default), replace, merge, skip\n"
+    "      --merge-strategy S       delete-insert (default), upsert, insert-only, scd2\n"
+    "      --primary-key COLS       comma-separated primary key columns\n"
+    "      --merge-key COLS         comma-separated merge key columns\n"
+    "      --max-table-nesting N    deeper data becomes json columns\n"
+    "      --loader-file-format F   jsonl (default)\n"
+    "  -q, --quiet                  print nothing on success\n"
+    "  -h, --help                   this help\n"
+    "\n"
+    "exit codes: 0 success, 1 failure (bad input, destination error), 2 usage error\n";
+
+enum {
+    O_PIPELINE, O_TABLE, O_DEST, O_DATASET, O_CREDS, O_PDIR, O_WD, O_STRATEGY, O_PK, O_MK,
+    O_NESTING, O_FORMAT, O_QUIET, O_HELP
+};
+static const cli_option OPTS[] = {
+    {"pipeline", 'p', 1},        {"table", 't', 1},           {"destination", 0, 1},
+    {"dataset", 0, 1},           {"credentials", 0, 1},       {"pipelines-dir", 0, 1},
+    {"write-disposition", 0, 1}, {"merge-strategy", 0, 1},    {"primary-key", 0, 1},
+    {"merge-key", 0, 1},         {"max-table-nesting", 0, 1}, {"loader-file-format", 0, 1},
+    {"quiet", 'q', 0},           {"help", 'h', 0},            {NULL, 0, 0}};
+
+int cmd_load(int argc, char **argv)
+{
+    dltc_pipeline_options po = DLTC_PIPELINE_OPTIONS_INIT;
+    dltc_run_options ro = DLTC_RUN_OPTIONS_INIT;
+    const char *name = NULL;
+    int quiet = 0;
+    const char **inputs = calloc((size_t)argc, sizeof(char *));
+    size_t ninputs = 0;
+    cli_parser p;
+    cli_parser_init(&p, "load", argc, argv, OPTS);
+    const char *v;
+    int k;
+    while ((k = cli_parser_next(&p, &v)) != -2) {
+        switch (k) {
+        case -3:
+            free(inputs);
+            return CLI_USAGE;
+        case -1:
+            inputs[ninputs++] = v;
+            break;
+        case O_PIPELINE: name = v; break;
+        case O_TABLE: ro.table_name = v; break;
+        case O_DEST: po.destination = v; break;
+        case O_DATASET: po.dataset_name = v; break;
+        case O_CREDS: po.credentials = v; break;
+        case O_PDIR: po.pipelines_dir = v; break;
+        case O_WD: ro.write_disposition = v; break;
+        case O_STRATEGY: ro.merge_strategy = v; break;
+        case O_PK: ro.primary_key = v; break;
+        case O_MK: ro.merge_key = v; break;
+        case O_NESTING: {
+            long n = cli_parse_count("load", "max-table-nesting", v);
+            if (n < 0) {
+                free(inputs);
+                return CLI_USAGE;
+            }
+            ro.max_table_nesting = (int)n;
+            break;
+        }
+        case O_FORMAT: po.loader_file_format = v; break;
+        case O_QUIET: quiet = 1; break;
+        case O_HELP:
+            fputs(HELP, stdout);
+            free(inputs);
+            return CLI_OK;
+        }
+    }
+    if (!name || !ro.table_name || !ninputs) {
+        fprintf(stderr, "dlt load: %s\n%s",
+                !name ? "--pipeline is required"
+                : !ro.table_name ? "--table is required" : "no input files (use - for stdin)",
+                HELP);
+        free(inputs);
+        return CLI_USAGE;
+    }
+    dltc_pipeline *pl = NULL;
+    dltc_load_info *info = NULL;
+    int rc = CLI_OK;
+    if (dltc_pipeline_open(&pl, name, &po) ||
+        dltc_pipeline_run_files(pl, inputs, ninputs, &ro, &info)) {
+        cli_error("load", NULL);
+        rc = CLI_FAIL;
+    } else if (!quiet) {
+        char *text = NULL;
+        if (dltc_load_info_format(&text, info) == 0)
+            fputs(text, stdout);
+        dltc_free(text);
+    }
+    dltc_load_info_free(info);
+    dltc_pipeline_free(pl);
+    free(inputs);
+    return rc;
+}

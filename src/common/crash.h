@@ -1,0 +1,9 @@
+/* Crash points for the crash-safety tests: when the environment variable DLTC_CRASH_AT
+ * names a point, the process kills itself there with SIGKILL (no cleanup, like a power cut).
+ * Costs one string compare per point when the variable is set, nothing otherwise. */
+#ifndef DLTC_COMMON_CRASH_H
+#define DLTC_COMMON_CRASH_H
+
+void dltc__crash_point(const char *name);
+
+#endif

@@ -1,0 +1,29 @@
+/* Extract: data into a new load package (normalize/extracted/<load_id>). */
+#ifndef DLTC_EXTRACT_H
+#define DLTC_EXTRACT_H
+
+#include "package/package.h"
+#include "pipeline/state.h"
+#include "schema/schema.h"
+
+typedef struct {
+    const char *table_name;
+    const char *json; /* JSON text, or NULL */
+    size_t json_len;
+    const char *const *paths; /* files ("-" = stdin) */
+    size_t npaths;
+} dltc_extract_input;
+
+/* Extract plain data: the hints go into the schema, the inputs into one package with the
+ * state row when the state changed. `fingerprint` (may be NULL) identifies the input so a
+ * rerun after a crash can tell it was extracted already. */
+int dltc__extract_plain(dltc_storage *storage, dltc_schema *s, dltc_state *st,
+                        const dltc_extract_input *in, const dltc_table_hints *hints,
+                        const char *fingerprint, char load_id[40]);
+
+/* A fingerprint of the input (files by path, size, mtime, inode; text by content) and the
+ * hints. 1 when the input cannot be recognized again (standard input). */
+int dltc__extract_fingerprint(const dltc_extract_input *in, const dltc_table_hints *h,
+                              char out[48]);
+
+#endif

@@ -1,0 +1,34 @@
+/* The DuckDB client: the only code that includes duckdb.h (besides bench/). */
+#ifndef DLTC_LOAD_DUCKDB_H
+#define DLTC_LOAD_DUCKDB_H
+
+#include "dltc/dataset.h"
+#include "schema/schema.h"
+
+#include <stddef.h>
+
+typedef struct dltc_duckdb dltc_duckdb;
+
+/* Open (create) the database file at `path`. A file held by another process fails with
+ * DLTC_EDATABASE and a message naming the path and saying it is locked. */
+int dltc__duckdb_open(dltc_duckdb **out, const char *path);
+void dltc__duckdb_close(dltc_duckdb *db);
+
+/* Run one or more statements; DLTC_EDATABASE with DuckDB's message on failure. */
+int dltc__duckdb_exec(dltc_duckdb *db, const char *sql);
+/* Run a query and materialize the rows (the caller frees them with dltc_rows_free). */
+int dltc__duckdb_query(dltc_duckdb *db, const char *sql, dltc_rows **out);
+
+/* Names of the columns of "dataset"."table" as they exist in the database; *exists = 0 and
+ * no names when the table does not exist. *names is the caller's: free each and the array
+ * with dltc__free. */
+int dltc__duckdb_table_columns(dltc_duckdb *db, const char *dataset, const char *table,
+                               char ***names, size_t *n, int *exists);
+
+/* Append the rows of a jsonl load file written by the normalizer for table `t` into
+ * "dataset"."<t->name>" (the table exists with at least the file's columns). The file's
+ * values are typed by t's columns. */
+int dltc__duckdb_load_jsonl(dltc_duckdb *db, const char *dataset, const dltc_table *t,
+                            const char *path);
+
+#endif

@@ -1,0 +1,426 @@
+/* The loader (see loader.h). DuckDB now; the SQL it writes is the shared kind so the
+ * Postgres destination can reuse the flow. */
+#include "load/loader.h"
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "common/crash.h"
+#include "common/error.h"
+#include "common/time.h"
+#include "dltc/schema.h"
+#include "load/destinations/duckdb.h"
+#include "load/sql.h"
+#include "schema/schema_io.h"
+
+#include <stdio.h>
+#include <strings.h>
+#include <string.h>
+
+void dltc__load_result_clear(dltc_load_result *r)
+{
+    dltc__free(r->load_id);
+    for (size_t i = 0; i < r->ncounts; i++)
+        dltc__free(r->counts[i].table);
+    dltc__free(r->counts);
+    memset(r, 0, sizeof(*r));
+}
+
+/* "<table>.<file_id>.<retry>.<format>" → table (malloc'd) */
+static char *job_table(const char *file)
+{
+    const char *dot = strchr(file, '.');
+    return dltc__strndup(file, dot ? (size_t)(dot - file) : strlen(file));
+}
+
+static const char *job_format(const char *file)
+{
+    const char *dot = strrchr(file, '.');
+    return dot ? dot + 1 : "";
+}
+
+static int count_lines(const char *path, uint64_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return dltc__error_set(DLTC_EIO, "%s: cannot open", path);
+    char buf[65536];
+    size_t got;
+    *n = 0;
+    while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
+        for (size_t i = 0; i < got; i++)
+            *n += buf[i] == '\n';
+    fclose(f);
+    return 0;
+}
+
+static int add_count(dltc_load_result *r, const char *table, uint64_t rows)
+{
+    for (size_t i = 0; i < r->ncounts; i++)
+        if (strcmp(r->counts[i].table, table) == 0) {
+            r->counts[i].rows += rows;
+            return 0;
+        }
+    dltc_table_count *c = dltc__realloc(r->counts, (r->ncounts + 1) * sizeof(*c));
+    if (!c)
+        return dltc__error_oom();
+    r->counts = c;
+    if (!(c[r->ncounts].table = dltc__strdup(table)))
+        return dltc__error_oom();
+    c[r->ncounts++].rows = rows;
+    return 0;
+}
+
+static int exec_buf(dltc_duckdb *db, dltc_buf *b)
+{
+    int rc = b->len ? dltc__duckdb_exec(db, b->data) : 0;
+    dltc__buf_clear(b);
+    return rc;
+}
+
+/* CREATE the table or ADD the columns it lacks. */
+static int migrate_table(dltc_duckdb *db, const char *dataset, const dltc_table *t)
+{
+    char **names = NULL;
+    size_t n = 0;
+    int exists = 0;
+    int rc = dltc__duckdb_table_columns(db, dataset, t->name, &names, &n, &exists);
+    if (rc)
+        return rc;
+    dltc_buf b = DLTC_BUF_INIT;
+    if (!exists) {
+        rc = dltc__sql_create_table(&b, DLTC_SQL_DUCKDB, dataset, t);
+    } else {
+        for (size_t c = 0; c < t->ncols && !rc; c++) {
+            if (t->cols[c].data_type == DLTC_DT_UNSET)
+                continue;
+            int found = 0;
+            for (size_t k = 0; k < n && !found; k++)
+                found = strcasecmp(names[k], t->cols[c].name) == 0;
+            if (!found) {
+                rc = dltc__sql_add_column(&b, DLTC_SQL_DUCKDB, dataset, t, c);
+                if (!rc)
+                    rc = dltc__buf_puts(&b, ";\n");
+            }
+        }
+    }
+    if (!rc)
+        rc = exec_buf(db, &b);
+    dltc__buf_free(&b);
+    dltc__strv_free(names, n);
+    return rc;
+}
+
+/* Was this package committed already? */
+static int already_loaded(dltc_duckdb *db, const char *dataset, const char *load_id, int *yes)
+{
+    char **names = NULL;
+    size_t n = 0;
+    int exists = 0;
+    *yes = 0;
+    int rc = dltc__duckdb_table_columns(db, dataset, "_dlt_loads", &names, &n, &exists);
+    dltc__strv_free(names, n);
+    if (rc || !exists)
+        return rc;
+    dltc_buf q = DLTC_BUF_INIT;
+    rc = dltc__buf_puts(&q, "SELECT count(*) FROM ");
+    if (!rc)
+        rc = dltc__sql_qualified(&q, dataset, "_dlt_loads");
+    if (!rc)
+        rc = dltc__buf_puts(&q, " WHERE load_id = ");
+    if (!rc)
+        rc = dltc__sql_string(&q, load_id, strlen(load_id));
+    dltc_rows *rows = NULL;
+    if (!rc)
+        rc = dltc__duckdb_query(db, q.data, &rows);
+    if (!rc && dltc_rows_count(rows) == 1)
+        *yes = dltc_value_get_int(dltc_rows_get(rows, 0, 0)) > 0;
+    dltc_rows_free(rows);
+    dltc__buf_free(&q);
+    return rc;
+}
+
+static int now_literal(dltc_buf *b)
+{
+    char iso[DLTC_ISO_MAX];
+    size_t n = dltc__format_timestamp(iso, dltc__now_us());
+    int rc = dltc__sql_string(b, iso, n);
+    return rc ? rc : dltc__buf_puts(b, "::TIMESTAMPTZ");
+}
+
+static int insert_version(dltc_duckdb *db, const char *dataset, dltc_schema *s)
+{
+    const char *hash = dltc_schema_version_hash(s);
+    dltc_buf q = DLTC_BUF_INIT;
+    int rc = dltc__buf_puts(&q, "SELECT count(*) FROM ");
+    if (!rc)
+        rc = dltc__sql_qualified(&q, dataset, "_dlt_version");
+    if (!rc)
+        rc = dltc__buf_puts(&q, " WHERE version_hash = ");
+    if (!rc)
+        rc = dltc__sql_string(&q, hash, strlen(hash));
+    dltc_rows *rows = NULL;
+    if (!rc)
+        rc = dltc__duckdb_query(db, q.data, &rows);
+    int present = !rc && dltc_rows_count(rows) == 1 &&
+                  dltc_value_get_int(dltc_rows_get(rows, 0, 0)) > 0;
+    dltc_rows_free(rows);
+    dltc__buf_clear(&q);
+    if (rc || present) {
+        dltc__buf_free(&q);
+        return rc;
+    }
+    char *doc = NULL;
+    rc = dltc_schema_export(&doc, s, DLTC_SCHEMA_JSON, 0);
+    if (!rc)
+        rc = dltc__buf_puts(&q, "INSERT INTO ");
+    if (!rc)
+        rc = dltc__sql_qualified(&q, dataset, "_dlt_version");
+    if (!rc)
+        rc = dltc__buf_printf(&q, " (version, engine_version, inserted_at, schema_name, "
+                                  "version_hash, schema) VALUES (%lld, %d, ",
+                              (long long)dltc_schema_version(s), DLTC_SCHEMA_ENGINE_VERSION);
+    if (!rc)
+        rc = now_literal(&q);
+    if (!rc)
+        rc = dltc__buf_puts(&q, ", ");
+    if (!rc)
+        rc = dltc__sql_string(&q, s->name, strlen(s->name));
+    if (!rc)
+        rc = dltc__buf_puts(&q, ", ");
+    if (!rc)
+        rc = dltc__sql_string(&q, dltc_schema_version_hash(s), strlen(dltc_schema_version_hash(s)));
+    if (!rc)
+        rc = dltc__buf_puts(&q, ", ");
+    if (!rc)
+        rc = dltc__sql_string(&q, doc, strlen(doc));
+    if (!rc)
+        rc = dltc__buf_puts(&q, ")");
+    if (!rc)
+        rc = dltc__duckdb_exec(db, q.data);
+    dltc_free(doc);
+    dltc__buf_free(&q);
+    return rc;
+}
+
+static int insert_load(dltc_duckdb *db, const char *dataset, dltc_schema *s, const char *load_id)
+{
+    dltc_buf q = DLTC_BUF_INIT;
+    int rc = dltc__buf_puts(&q, "INSERT INTO ");
+    if (!rc)
+        rc = dltc__sql_qualified(&q, dataset, "_dlt_loads");
+    if (!rc)
+        rc = dltc__buf_puts(&q, " (load_id, schema_name, status, inserted_at, "
+                                "schema_version_hash) VALUES (");
+    if (!rc)
+        rc = dltc__sql_string(&q, load_id, strlen(load_id));
+    if (!rc)
+        rc = dltc__buf_puts(&q, ", ");
+    if (!rc)
+        rc = dltc__sql_string(&q, s->name, strlen(s->name));
+    if (!rc)
+        rc = dltc__buf_puts(&q, ", 0, ");
+    if (!rc)
+        rc = now_literal(&q);
+    if (!rc)
+        rc = dltc__buf_puts(&q, ", ");
+    if (!rc)
+        rc = dltc__sql_string(&q, dltc_schema_version_hash(s), strlen(dltc_schema_version_hash(s)));
+    if (!rc)
+        rc = dltc__buf_puts(&q, ")");
+    if (!rc)
+        rc = dltc__duckdb_exec(db, q.data);
+    dltc__buf_free(&q);
+    return rc;
+}
+
+/* Tables replaced by this package: every table of the schema whose root has the replace
+ * disposition and a job here (the whole nested chain is truncated). */
+static int truncate_replaced(dltc_duckdb *db, const char *dataset, dltc_schema *s, char **tables,
+                             size_t ntables)
+{
+    dltc_buf b = DLTC_BUF_INIT;
+    int rc = 0;
+    for (size_t i = 0; i < s->ntables && !rc; i++) {
+        dltc_table *t = s->tables[i];
+        dltc_table *root = dltc__schema_root_table(s, t);
+        if (strcmp(dltc__table_write_disposition(s, root), "replace") != 0)
+            continue;
+        int has_job = 0;
+        for (size_t k = 0; k < ntables && !has_job; k++) {
+            dltc_table *jt = dltc__schema_table(s, tables[k], strlen(tables[k]));
+            has_job = jt && dltc__schema_root_table(s, jt) == root;
+        }
+        if (!has_job)
+            continue;
+        char **names = NULL;
+        size_t n = 0;
+        int exists = 0;
+        rc = dltc__duckdb_table_columns(db, dataset, t->name, &names, &n, &exists);
+        dltc__strv_free(names, n);
+        if (rc || !exists)
+            continue;
+        rc = dltc__buf_puts(&b, "DELETE FROM ");
+        if (!rc)
+            rc = dltc__sql_qualified(&b, dataset, t->name);
+        if (!rc)
+            rc = dltc__buf_puts(&b, ";\n");
+    }
+    if (!rc)
+        rc = exec_buf(db, &b);
+    dltc__buf_free(&b);
+    return rc;
+}
+
+static int load_in_transaction(dltc_duckdb *db, dltc_storage *st, const char *pkg,
+                               const char *load_id, const char *dataset, dltc_schema *s,
+                               char **jobs, size_t njobs, char **tables, dltc_load_result *res)
+{
+    dltc_buf b = DLTC_BUF_INIT;
+    int rc = dltc__buf_puts(&b, "CREATE SCHEMA IF NOT EXISTS ");
+    if (!rc)
+        rc = dltc__sql_ident(&b, dataset);
+    if (!rc)
+        rc = exec_buf(db, &b);
+    dltc__buf_free(&b);
+    /* system tables first, then every table with a job (parents before children: schema
+     * order already has them so) */
+    static const char *const sys[] = {"_dlt_version", "_dlt_loads"};
+    for (size_t i = 0; i < 2 && !rc; i++) {
+        dltc_table *t = dltc__schema_table(s, sys[i], strlen(sys[i]));
+        if (t)
+            rc = migrate_table(db, dataset, t);
+    }
+    for (size_t i = 0; i < s->ntables && !rc; i++) {
+        dltc_table *t = s->tables[i];
+        int has_job = 0;
+        for (size_t k = 0; k < njobs && !has_job; k++)
+            has_job = strcmp(tables[k], t->name) == 0;
+        if (has_job)
+            rc = migrate_table(db, dataset, t);
+    }
+    dltc__crash_point("load:after-migrate");
+    if (!rc)
+        rc = truncate_replaced(db, dataset, s, tables, njobs);
+    for (size_t k = 0; k < njobs && !rc; k++) {
+        dltc_table *t = dltc__schema_table(s, tables[k], strlen(tables[k]));
+        if (!t) {
+            rc = dltc__error_set(DLTC_EINVALID, "package %s: job %s has no table in the schema",
+                                 load_id, jobs[k]);
+            break;
+        }
+        size_t plen = strlen(pkg) + strlen(jobs[k]) + 16;
+        char *path = dltc__malloc(plen);
+        if (!path)
+            return dltc__error_oom();
+        snprintf(path, plen, "%s/new_jobs/%s", pkg, jobs[k]);
+        if (strcmp(job_format(jobs[k]), "jsonl") != 0)
+            rc = dltc__error_set(DLTC_EINVALID, "%s: file format '%s' is not supported by duckdb "
+                                 "yet", path, job_format(jobs[k]));
+        uint64_t lines = 0;
+        if (!rc)
+            rc = dltc__duckdb_load_jsonl(db, dataset, t, path);
+        if (!rc)
+            rc = count_lines(path, &lines);
+        if (!rc)
+            rc = add_count(res, t->name, lines);
+        dltc__free(path);
+        if (k == 0)
+            dltc__crash_point("load:after-first-job");
+    }
+    dltc__crash_point("load:after-data");
+    if (!rc)
+        rc = insert_version(db, dataset, s);
+    dltc__crash_point("load:after-version");
+    if (!rc)
+        rc = insert_load(db, dataset, s, load_id);
+    dltc__crash_point("load:before-commit");
+    (void)st;
+    return rc;
+}
+
+int dltc__load_package(dltc_storage *st, const char *load_id, const char *db_path,
+                       const char *dataset, dltc_load_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    res->load_id = dltc__strdup(load_id);
+    char *pkg = dltc__package_path(st, DLTC_STAGE_NORMALIZED, load_id);
+    if (!pkg || !res->load_id)
+        return dltc__error_oom();
+    char *schema_path = NULL, *text = NULL;
+    size_t len = 0;
+    dltc_schema *s = NULL;
+    dltc_duckdb *db = NULL;
+    char **jobs = NULL, **tables = NULL;
+    size_t njobs = 0;
+    dltc_buf p = DLTC_BUF_INIT;
+    int rc = dltc__buf_printf(&p, "%s/schema.json", pkg);
+    if (!rc)
+        rc = dltc__read_file(p.data, &text, &len);
+    if (!rc)
+        rc = dltc_schema_import(&s, text, len);
+    if (rc)
+        dltc__error_prefix("package %s: schema: ", load_id);
+    /* jobs left in started_jobs by a run that died go back to new: the transaction that
+     * loaded them (if any) was rolled back or is recorded in _dlt_loads */
+    char **started = NULL;
+    size_t nstarted = 0;
+    if (!rc)
+        rc = dltc__package_jobs(st, DLTC_STAGE_NORMALIZED, load_id, DLTC_JOB_STARTED, &started,
+                                &nstarted);
+    for (size_t i = 0; i < nstarted && !rc; i++)
+        rc = dltc__package_job_move(st, load_id, started[i], DLTC_JOB_STARTED, DLTC_JOB_NEW);
+    dltc__strv_free(started, nstarted);
+    if (!rc)
+        rc = dltc__package_jobs(st, DLTC_STAGE_NORMALIZED, load_id, DLTC_JOB_NEW, &jobs, &njobs);
+    if (!rc && njobs) {
+        tables = dltc__calloc(njobs, sizeof(char *));
+        if (!tables)
+            rc = dltc__error_oom();
+        for (size_t i = 0; i < njobs && !rc; i++)
+            if (!(tables[i] = job_table(jobs[i])))
+                rc = dltc__error_oom();
+    }
+    if (!rc)
+        rc = dltc__duckdb_open(&db, db_path);
+    int done = 0;
+    if (!rc)
+        rc = already_loaded(db, dataset, load_id, &done);
+    if (!rc && !done) {
+        rc = dltc__duckdb_exec(db, "BEGIN TRANSACTION");
+        if (!rc) {
+            rc = load_in_transaction(db, st, pkg, load_id, dataset, s, jobs, njobs, tables, res);
+            if (rc) {
+                int keep = rc;
+                dltc__duckdb_exec(db, "ROLLBACK");
+                rc = keep;
+            } else {
+                rc = dltc__duckdb_exec(db, "COMMIT");
+            }
+        }
+    } else if (!rc) {
+        res->already_loaded = 1;
+        for (size_t k = 0; k < njobs && !rc; k++) {
+            uint64_t lines = 0;
+            dltc__buf_clear(&p);
+            rc = dltc__buf_printf(&p, "%s/new_jobs/%s", pkg, jobs[k]);
+            if (!rc)
+                rc = count_lines(p.data, &lines);
+            if (!rc)
+                rc = add_count(res, tables[k], lines);
+        }
+    }
+    dltc__crash_point("load:after-commit");
+    for (size_t k = 0; k < njobs && !rc; k++)
+        rc = dltc__package_job_move(st, load_id, jobs[k], DLTC_JOB_NEW, DLTC_JOB_COMPLETED);
+    dltc__crash_point("load:after-jobs-completed");
+    if (!rc)
+        rc = dltc__package_complete(st, load_id, "loaded");
+    dltc__duckdb_close(db);
+    dltc__strv_free(jobs, njobs);
+    dltc__strv_free(tables, njobs);
+    dltc_schema_free(s);
+    dltc__free(text);
+    dltc__free(schema_path);
+    dltc__buf_free(&p);
+    dltc__free(pkg);
+    return rc;
+}

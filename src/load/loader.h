@@ -1,0 +1,34 @@
+/* The load step: one normalized package into the destination, exactly once. All data of the
+ * package, the _dlt_version row (new schema hash), the _dlt_pipeline_state row (a job like
+ * any other) and the _dlt_loads row are written in ONE transaction; the package is marked
+ * loaded on disk after the commit. A package found committed in _dlt_loads (the process died
+ * between the commit and the disk update) is only marked loaded, never loaded twice. */
+#ifndef DLTC_LOAD_LOADER_H
+#define DLTC_LOAD_LOADER_H
+
+#include "package/package.h"
+#include "schema/schema.h"
+
+#include <stdint.h>
+
+typedef struct {
+    char *table;
+    uint64_t rows;
+} dltc_table_count;
+
+typedef struct {
+    char *load_id;
+    int already_loaded;   /* found in _dlt_loads: only the disk state was completed */
+    size_t failed_jobs;
+    dltc_table_count *counts; /* rows loaded per table (from the job files) */
+    size_t ncounts;
+} dltc_load_result;
+
+void dltc__load_result_clear(dltc_load_result *r);
+
+/* Load package `load_id` (in load/normalized) into the DuckDB file `db_path`, dataset
+ * `dataset`. On success the package is in load/loaded. */
+int dltc__load_package(dltc_storage *st, const char *load_id, const char *db_path,
+                       const char *dataset, dltc_load_result *res);
+
+#endif

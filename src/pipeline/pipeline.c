@@ -1,0 +1,476 @@
+/* The pipeline: working dir and defaults as dlt has them, and run = (finish what an earlier
+ * run left pending) → extract → normalize → load. */
+#include "pipeline/pipeline_impl.h"
+#include "common/alloc.h"
+#include "common/crash.h"
+#include "common/error.h"
+#include "common/hash.h"
+#include "common/time.h"
+#include "dltc/normalize.h"
+#include "dltc/schema.h"
+#include "schema/naming.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *dupf(const char *fmt, const char *a, const char *b)
+{
+    size_t n = strlen(fmt) + strlen(a) + (b ? strlen(b) : 0) + 1;
+    char *s = dltc__malloc(n);
+    if (s)
+        snprintf(s, n, fmt, a, b ? b : "");
+    return s;
+}
+
+/* dlt's data dir: $DLT_DATA_DIR, /var/dlt as root, $XDG_DATA_HOME/dlt when ~/.dlt does not
+ * exist, else ~/.dlt. */
+static char *data_dir(void)
+{
+    const char *e = getenv("DLT_DATA_DIR");
+    if (e && *e)
+        return dltc__strdup(e);
+    if (geteuid() == 0)
+        return dltc__strdup("/var/dlt");
+    const char *home = getenv("HOME");
+    if (!home || !*home) {
+        struct passwd *pw = getpwuid(getuid());
+        home = pw ? pw->pw_dir : "/tmp";
+    }
+    char *user = dupf("%s/.dlt%s", home, NULL);
+    const char *xdg = getenv("XDG_DATA_HOME");
+    struct stat st;
+    if (user && xdg && *xdg && stat(user, &st) != 0) {
+        dltc__free(user);
+        return dupf("%s/dlt%s", xdg, NULL);
+    }
+    return user;
+}
+
+static int valid_pipeline_name(const char *n)
+{
+    if (!*n || strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+        return 0;
+    for (const char *p = n; *p; p++)
+        if (*p == '/' || *p == '.' || *p == '%' || *p == '{' || *p == '}' || *p == '\\' ||
+            (unsigned char)*p < 0x20)
+            return 0;
+    return 1;
+}
+
+static char *absolute(const char *path)
+{
+    if (path[0] == '/')
+        return dltc__strdup(path);
+    const char *local = getenv("DLT_LOCAL_DIR");
+    char cwd[PATH_MAX];
+    if (local && *local)
+        snprintf(cwd, sizeof(cwd), "%s", local);
+    else if (!getcwd(cwd, sizeof(cwd)))
+        return NULL;
+    return dupf("%s/%s", cwd, path);
+}
+
+void dltc_pipeline_free(dltc_pipeline *p)
+{
+    if (!p)
+        return;
+    dltc__pipeline_unlock(p);
+    dltc__storage_free(p->storage);
+    dltc__state_clear(&p->state);
+    dltc__free(p->name);
+    dltc__free(p->pipelines_dir);
+    dltc__free(p->working_dir);
+    dltc__free(p->dataset);
+    dltc__free(p->destination);
+    dltc__free(p->db_path);
+    dltc__free(p->file_format);
+    dltc__free(p->schema_name);
+    dltc__free(p->state_path);
+    dltc__free(p);
+}
+
+static int normalized_name(const char *in, size_t max, char **out)
+{
+    dltc_buf b = DLTC_BUF_INIT;
+    int rc = dltc__naming_normalize_table_identifier(dltc__naming_get("snake_case", max), in,
+                                                     strlen(in), &b);
+    if (rc) {
+        dltc__buf_free(&b);
+        return rc;
+    }
+    *out = dltc__buf_detach(&b);
+    return 0;
+}
+
+int dltc_pipeline_open(dltc_pipeline **out, const char *name, const dltc_pipeline_options *opts)
+{
+    dltc_pipeline_options defaults = DLTC_PIPELINE_OPTIONS_INIT;
+    if (!opts)
+        opts = &defaults;
+    if (opts->version != DLTC_PIPELINE_OPTIONS_VERSION)
+        return dltc__error_set(DLTC_EINVALID, "pipeline options: version mismatch");
+    if (!name || !valid_pipeline_name(name))
+        return dltc__error_set(DLTC_EINVALID,
+                               "invalid pipeline name '%s': it must be a file name without "
+                               "'.', '%%', '{', '}' or '/'", name ? name : "");
+    const char *dest = opts->destination ? opts->destination : "duckdb";
+    if (strcmp(dest, "duckdb") != 0)
+        return dltc__error_set(DLTC_EINVALID,
+                               "unknown destination '%s' (available: duckdb)", dest);
+    const char *fmt = opts->loader_file_format ? opts->loader_file_format : "jsonl";
+    if (strcmp(fmt, "jsonl") != 0)
+        return dltc__error_set(DLTC_EINVALID,
+                               "loader file format '%s' is not supported by duckdb in this "
+                               "version (jsonl)", fmt);
+    dltc_pipeline *p = dltc__calloc(1, sizeof(*p));
+    if (!p)
+        return dltc__error_oom();
+    p->lock_fd = -1;
+    dltc__state_init(&p->state);
+    int rc = 0;
+    p->name = dltc__strdup(name);
+    p->destination = dltc__strdup(dest);
+    p->file_format = dltc__strdup(fmt);
+    if (opts->pipelines_dir) {
+        p->pipelines_dir = dltc__strdup(opts->pipelines_dir);
+    } else {
+        char *dd = data_dir();
+        p->pipelines_dir = dd ? dupf("%s/pipelines%s", dd, NULL) : NULL;
+        dltc__free(dd);
+    }
+    if (!p->name || !p->destination || !p->file_format || !p->pipelines_dir)
+        rc = dltc__error_oom();
+    if (!rc && !(p->working_dir = dupf("%s/%s", p->pipelines_dir, name)))
+        rc = dltc__error_oom();
+    if (!rc)
+        rc = normalized_name(opts->dataset_name ? opts->dataset_name : "", 0, &p->dataset);
+    if (rc && !opts->dataset_name) { /* default: <name>_dataset */
+        char *d = dupf("%s_dataset%s", name, NULL);
+        dltc__free(p->dataset);
+        p->dataset = NULL;
+        rc = d ? normalized_name(d, 0, &p->dataset) : dltc__error_oom();
+        dltc__free(d);
+    }
+    if (!rc) { /* schema name: pipeline name without a trailing _pipeline */
+        size_t n = strlen(name);
+        char *base = dltc__strndup(name, n > 9 && strcmp(name + n - 9, "_pipeline") == 0 ? n - 9 : n);
+        rc = base ? normalized_name(base, 64, &p->schema_name) : dltc__error_oom();
+        dltc__free(base);
+    }
+    if (!rc) {
+        char *db = opts->credentials ? dltc__strdup(opts->credentials)
+                                     : dupf("%s.duckdb%s", name, NULL);
+        if (db && strncmp(db, "duckdb:///", 10) == 0)
+            memmove(db, db + 10, strlen(db + 10) + 1);
+        p->db_path = db ? absolute(db) : NULL;
+        dltc__free(db);
+        if (!p->db_path)
+            rc = dltc__error_oom();
+    }
+    if (!rc && dltc__mkdirs(p->working_dir) != 0) {
+        rc = dltc_error_last()->code ? dltc_error_last()->code : DLTC_EIO;
+        dltc__error_prefix("pipeline working dir: ");
+    }
+    if (!rc && !(p->state_path = dupf("%s/state.json%s", p->working_dir, NULL)))
+        rc = dltc__error_oom();
+    if (!rc) {
+        int lr = dltc__state_load(&p->state, p->state_path);
+        if (lr == DLTC_ENOTFOUND) {
+            char cwd[PATH_MAX];
+            p->state.initial_cwd = dltc__strdup(getcwd(cwd, sizeof(cwd)) ? cwd : "");
+        } else if (lr) {
+            rc = lr;
+        }
+    }
+    if (!rc) {
+        dltc_state *st = &p->state;
+        if (!st->pipeline_name)
+            st->pipeline_name = dltc__strdup(name);
+        dltc__free(st->dataset_name);
+        st->dataset_name = dltc__strdup(p->dataset);
+        if (!st->default_schema_name)
+            st->default_schema_name = dltc__strdup(p->schema_name);
+        dltc__free(st->destination_type);
+        st->destination_type = dltc__strdup("dlt.destinations.duckdb");
+        dltc__free(st->destination_name);
+        st->destination_name = dltc__strdup(p->destination);
+        if (!st->pipeline_name || !st->dataset_name || !st->default_schema_name ||
+            !st->destination_type || !st->destination_name)
+            rc = dltc__error_oom();
+    }
+    if (!rc)
+        rc = dltc__storage_open(&p->storage, p->working_dir);
+    if (rc) {
+        dltc_pipeline_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+/* ---- lock: one process runs a pipeline at a time ---- */
+
+int dltc__pipeline_lock(dltc_pipeline *p)
+{
+    if (p->lock_fd >= 0)
+        return 0;
+    char *path = dupf("%s/.lock%s", p->working_dir, NULL);
+    if (!path)
+        return dltc__error_oom();
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int rc = dltc__error_set(DLTC_EIO, "%s: cannot open: %s", path, strerror(errno));
+        dltc__free(path);
+        return rc;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        int rc = dltc__error_set(DLTC_EINVALID,
+                                 "pipeline '%s' is being run by another process (%s is locked)",
+                                 p->name, path);
+        dltc__free(path);
+        return rc;
+    }
+    dltc__free(path);
+    p->lock_fd = fd;
+    return 0;
+}
+
+void dltc__pipeline_unlock(dltc_pipeline *p)
+{
+    if (p->lock_fd >= 0) {
+        close(p->lock_fd);
+        p->lock_fd = -1;
+    }
+}
+
+/* ---- schema ---- */
+
+int dltc__pipeline_schema(dltc_pipeline *p, dltc_schema **out)
+{
+    char *path = NULL;
+    size_t n = strlen(p->working_dir) + strlen(p->schema_name) + 32;
+    if (!(path = dltc__malloc(n)))
+        return dltc__error_oom();
+    snprintf(path, n, "%s/schemas/%s.schema.json", p->working_dir, p->schema_name);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = dltc__read_file(path, &text, &len);
+    if (rc == DLTC_ENOTFOUND) {
+        dltc_error_clear();
+        rc = dltc_schema_new(out, p->schema_name);
+    } else if (!rc) {
+        rc = dltc_schema_import(out, text, len);
+        if (rc)
+            dltc__error_prefix("%s: ", path);
+    }
+    dltc__free(text);
+    dltc__free(path);
+    return rc;
+}
+
+int dltc__pipeline_save_schema(dltc_pipeline *p, dltc_schema *s)
+{
+    char *doc = NULL;
+    int rc = dltc_schema_export(&doc, s, DLTC_SCHEMA_JSON, 0);
+    if (rc)
+        return rc;
+    size_t n = strlen(p->working_dir) + strlen(s->name) + 32;
+    char *path = dltc__malloc(n);
+    if (!path) {
+        dltc_free(doc);
+        return dltc__error_oom();
+    }
+    snprintf(path, n, "%s/schemas", p->working_dir);
+    rc = dltc__mkdirs(path);
+    if (!rc) {
+        snprintf(path, n, "%s/schemas/%s.schema.json", p->working_dir, s->name);
+        rc = dltc__write_file_atomic(path, doc, strlen(doc));
+    }
+    dltc__free(path);
+    dltc_free(doc);
+    return rc;
+}
+
+/* ---- normalize ---- */
+
+static int normalize_package(dltc_pipeline *p, const char *load_id)
+{
+    char *src = dltc__package_path(p->storage, DLTC_STAGE_EXTRACTED, load_id);
+    char *dst = NULL, *text = NULL;
+    char **jobs = NULL;
+    size_t njobs = 0, len = 0;
+    dltc_schema *s = NULL;
+    dltc_buf path = DLTC_BUF_INIT;
+    int rc = src ? 0 : dltc__error_oom();
+    if (!rc)
+        rc = dltc__package_begin_normalize(p->storage, load_id, &dst);
+    if (!rc)
+        rc = dltc__buf_printf(&path, "%s/schema.json", src);
+    if (!rc)
+        rc = dltc__read_file(path.data, &text, &len);
+    if (!rc)
+        rc = dltc_schema_import(&s, text, len);
+    if (!rc)
+        rc = dltc__package_jobs(p->storage, DLTC_STAGE_EXTRACTED, load_id, DLTC_JOB_NEW, &jobs,
+                                &njobs);
+    dltc__crash_point("normalize:start");
+    for (size_t i = 0; i < njobs && !rc; i++) {
+        const char *dot = strchr(jobs[i], '.');
+        char *table = dltc__strndup(jobs[i], dot ? (size_t)(dot - jobs[i]) : strlen(jobs[i]));
+        dltc_buf out = DLTC_BUF_INIT, in = DLTC_BUF_INIT;
+        dltc_normalizer *n = NULL;
+        dltc_normalize_options o = DLTC_NORMALIZE_OPTIONS_INIT;
+        rc = table ? 0 : dltc__error_oom();
+        if (!rc)
+            rc = dltc__buf_printf(&out, "%s/new_jobs", dst);
+        if (!rc)
+            rc = dltc__buf_printf(&in, "%s/new_jobs/%s", src, jobs[i]);
+        if (!rc) {
+            o.table_name = table;
+            o.out_dir = out.data;
+            o.load_id = load_id;
+            o.file_format = p->file_format;
+            o.file_name_layout = "{table_name}.{file_id}.0.{ext}";
+            rc = dltc_normalizer_new(&n, s, &o);
+        }
+        if (!rc)
+            rc = dltc_normalizer_feed_file(n, in.data);
+        if (!rc)
+            rc = dltc_normalizer_finish(n);
+        dltc_normalizer_free(n);
+        dltc__free(table);
+        dltc__buf_free(&out);
+        dltc__buf_free(&in);
+        if (i == 0)
+            dltc__crash_point("normalize:after-first-job");
+    }
+    /* the package carries its schema and what changed in it */
+    char *doc = NULL;
+    if (!rc)
+        rc = dltc_schema_export(&doc, s, DLTC_SCHEMA_JSON, 0);
+    if (!rc) {
+        dltc__buf_clear(&path);
+        rc = dltc__buf_printf(&path, "%s/schema.json", dst);
+    }
+    if (!rc)
+        rc = dltc__write_file_atomic(path.data, doc, strlen(doc));
+    dltc_free(doc);
+    if (!rc) {
+        dltc_buf upd = DLTC_BUF_INIT;
+        rc = dltc__schema_updates_json(s, &upd);
+        dltc__buf_clear(&path);
+        if (!rc)
+            rc = dltc__buf_printf(&path, "%s/schema_updates.json", dst);
+        if (!rc)
+            rc = dltc__write_file_atomic(path.data, upd.data ? upd.data : "{}",
+                                         upd.data ? upd.len : 2);
+        dltc__buf_free(&upd);
+    }
+    if (!rc) { /* the package state travels with the package */
+        char *st = NULL;
+        size_t sl = 0;
+        dltc__buf_clear(&path);
+        rc = dltc__buf_printf(&path, "%s/load_package_state.json", src);
+        if (!rc && dltc__read_file(path.data, &st, &sl) == 0) {
+            dltc__buf_clear(&path);
+            rc = dltc__buf_printf(&path, "%s/load_package_state.json", dst);
+            if (!rc)
+                rc = dltc__write_file_atomic(path.data, st, sl);
+        }
+        dltc__free(st);
+    }
+    dltc__crash_point("normalize:before-commit");
+    if (!rc)
+        rc = dltc__package_commit_normalize(p->storage, load_id);
+    dltc__crash_point("normalize:after-commit");
+    if (!rc) {
+        dltc__schema_commit_updates(s);
+        rc = dltc__pipeline_save_schema(p, s);
+    }
+    dltc_schema_free(s);
+    dltc__strv_free(jobs, njobs);
+    dltc__free(text);
+    dltc__free(src);
+    dltc__free(dst);
+    dltc__buf_free(&path);
+    if (rc)
+        dltc__error_prefix("normalize of package %s: ", load_id);
+    return rc;
+}
+
+int dltc__pipeline_normalize_pending(dltc_pipeline *p, size_t *count)
+{
+    char **ids = NULL;
+    size_t n = 0;
+    int rc = dltc__storage_list(p->storage, DLTC_STAGE_EXTRACTED, &ids, &n);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = normalize_package(p, ids[i]);
+    if (count)
+        *count = n;
+    dltc__strv_free(ids, n);
+    return rc;
+}
+
+/* ---- load ---- */
+
+static int info_add_package(dltc_load_info *info, const dltc_load_result *r)
+{
+    dltc_package_info *pk = dltc__realloc(info->packages, (info->npackages + 1) * sizeof(*pk));
+    if (!pk)
+        return dltc__error_oom();
+    info->packages = pk;
+    dltc_package_info *x = &pk[info->npackages];
+    memset(x, 0, sizeof(*x));
+    x->load_id = dltc__strdup(r->load_id);
+    x->status = dltc__strdup("LOADED");
+    x->already_loaded = r->already_loaded;
+    x->failed_jobs = r->failed_jobs;
+    info->npackages++;
+    if (!x->load_id || !x->status)
+        return dltc__error_oom();
+    for (size_t i = 0; i < r->ncounts; i++) {
+        size_t k = 0;
+        for (; k < info->ncounts; k++)
+            if (strcmp(info->counts[k].table, r->counts[i].table) == 0)
+                break;
+        if (k == info->ncounts) {
+            dltc_table_count *c = dltc__realloc(info->counts, (info->ncounts + 1) * sizeof(*c));
+            if (!c)
+                return dltc__error_oom();
+            info->counts = c;
+            if (!(c[k].table = dltc__strdup(r->counts[i].table)))
+                return dltc__error_oom();
+            c[k].rows = 0;
+            info->ncounts++;
+        }
+        info->counts[k].rows += r->counts[i].rows;
+    }
+    return 0;
+}
+
+int dltc__pipeline_load_pending(dltc_pipeline *p, dltc_load_info *info)
+{
+    char **ids = NULL;
+    size_t n = 0;
+    int rc = dltc__storage_list(p->storage, DLTC_STAGE_NORMALIZED, &ids, &n);
+    for (size_t i = 0; i < n && !rc; i++) {
+        dltc_load_result r;
+        rc = dltc__load_package(p->storage, ids[i], p->db_path, p->dataset, &r);
+        if (!rc && info)
+            rc = info_add_package(info, &r);
+        dltc__load_result_clear(&r);
+        if (rc)
+            dltc__error_prefix("load of package %s: ", ids[i]);
+    }
+    dltc__strv_free(ids, n);
+    return rc;
+}

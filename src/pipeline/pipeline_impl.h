@@ -1,0 +1,59 @@
+/* The pipeline object, shared by the pipeline's files (run, info, query). */
+#ifndef DLTC_PIPELINE_IMPL_H
+#define DLTC_PIPELINE_IMPL_H
+
+#include "dltc/pipeline.h"
+#include "load/loader.h"
+#include "package/package.h"
+#include "pipeline/state.h"
+#include "schema/schema.h"
+
+#include <stdint.h>
+
+struct dltc_pipeline {
+    char *name;
+    char *pipelines_dir;
+    char *working_dir;
+    char *dataset;
+    char *destination;  /* "duckdb" */
+    char *db_path;      /* absolute */
+    char *file_format;  /* loader file format */
+    char *schema_name;  /* default schema: pipeline name without "_pipeline" */
+    char *state_path;
+    dltc_storage *storage;
+    dltc_state state;
+    int lock_fd;
+};
+
+typedef struct {
+    char *load_id;
+    char *status; /* "LOADED" */
+    int already_loaded;
+    size_t failed_jobs;
+} dltc_package_info;
+
+struct dltc_load_info {
+    char *pipeline_name;
+    char *destination_name;
+    char *destination_type;
+    char *dataset_name;
+    char *location;      /* duckdb:////abs/path.duckdb */
+    double elapsed_s;
+    size_t pending_completed; /* packages of an earlier run finished first */
+    int skipped_reextract;    /* the input was already extracted by the interrupted run */
+    dltc_package_info *packages;
+    size_t npackages;
+    dltc_table_count *counts;
+    size_t ncounts;
+};
+
+/* Steps (each also runs alone). */
+int dltc__pipeline_normalize_pending(dltc_pipeline *p, size_t *count);
+int dltc__pipeline_load_pending(dltc_pipeline *p, dltc_load_info *info);
+int dltc__pipeline_lock(dltc_pipeline *p);
+void dltc__pipeline_unlock(dltc_pipeline *p);
+/* Load the pipeline schema from schemas/<name>.schema.json, or a new one. */
+int dltc__pipeline_schema(dltc_pipeline *p, dltc_schema **out);
+int dltc__pipeline_save_schema(dltc_pipeline *p, dltc_schema *s);
+
+#endif
