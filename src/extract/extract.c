@@ -194,17 +194,17 @@ static int package_state(const char *pkg, const char *load_id, const char *finge
 
 int dltc__extract_plain(dltc_storage *storage, dltc_schema *s, dltc_state *st,
                         const dltc_extract_input *in, const dltc_table_hints *hints,
-                        const char *fingerprint, char load_id[40])
+                        const char *fingerprint, const char *load_id)
 {
     dltc_table *t;
     int rc = dltc__schema_apply_hints(s, in->table_name, hints, &t);
     if (rc)
         return rc;
-    dltc__load_id_new(load_id);
     char *pkg = NULL;
     rc = dltc__package_begin_extract(storage, load_id, &pkg);
     if (rc)
         return rc;
+    dltc__crash_point("extract:after-begin");
     dltc_buf path = DLTC_BUF_INIT;
     if (in->json) {
         rc = job_path(&path, pkg, t->name, "json");
@@ -230,6 +230,7 @@ int dltc__extract_plain(dltc_storage *storage, dltc_schema *s, dltc_state *st,
                 rc = state_job(pkg, st, load_id);
         }
     }
+    dltc__crash_point("extract:after-state");
     char *doc = NULL;
     if (!rc)
         rc = dltc_schema_export(&doc, s, DLTC_SCHEMA_JSON, 0);

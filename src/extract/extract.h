@@ -14,12 +14,12 @@ typedef struct {
     size_t npaths;
 } dltc_extract_input;
 
-/* Extract plain data: the hints go into the schema, the inputs into one package with the
- * state row when the state changed. `fingerprint` (may be NULL) identifies the input so a
- * rerun after a crash can tell it was extracted already. */
+/* Extract plain data into the package `load_id`: the hints go into the schema, the inputs
+ * into one package with the state row when the state changed. `fingerprint` (may be NULL)
+ * identifies the input; it is kept in load_package_state.json. */
 int dltc__extract_plain(dltc_storage *storage, dltc_schema *s, dltc_state *st,
                         const dltc_extract_input *in, const dltc_table_hints *hints,
-                        const char *fingerprint, char load_id[40]);
+                        const char *fingerprint, const char *load_id);
 
 /* A fingerprint of the input (files by path, size, mtime, inode; text by content) and the
  * hints. 1 when the input cannot be recognized again (standard input). */

@@ -388,6 +388,7 @@ static int normalize_package(dltc_pipeline *p, const char *load_id)
         }
         dltc__free(st);
     }
+    dltc__crash_point("normalize:after-package-files");
     dltc__crash_point("normalize:before-commit");
     if (!rc)
         rc = dltc__package_commit_normalize(p->storage, load_id);

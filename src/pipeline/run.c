@@ -2,6 +2,7 @@
  * data, in the same call (dlt drops the new data with a warning in that case; we do not). */
 #include "pipeline/pipeline_impl.h"
 #include "common/alloc.h"
+#include "common/crash.h"
 #include "common/error.h"
 #include "common/time.h"
 #include "dltc/schema.h"
@@ -12,7 +13,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static double mono_s(void)
 {
@@ -41,45 +44,82 @@ void dltc_load_info_free(dltc_load_info *info)
     dltc__free(info);
 }
 
-/* Fingerprints of packages still pending (extracted or normalized). */
-static int pending_fingerprints(dltc_pipeline *p, char ***out, size_t *n)
+/* The run marker <wd>/.run: {"fingerprint": …, "load_id": …} written before the extract of
+ * a run commits and removed when the run ends. A run that finds a marker of the same input
+ * is the retry of a run that died: if the marker's package exists (pending or loaded) the
+ * input is not extracted again, so a crash at any point never loads data twice, while a
+ * deliberate second run of the same input (no marker) appends again as dlt does. */
+static char *marker_path(dltc_pipeline *p)
 {
-    *out = NULL;
-    *n = 0;
-    static const dltc_stage stages[] = {DLTC_STAGE_EXTRACTED, DLTC_STAGE_NORMALIZED};
-    int rc = 0;
-    for (size_t s = 0; s < 2 && !rc; s++) {
-        char **ids = NULL;
-        size_t nids = 0;
-        rc = dltc__storage_list(p->storage, stages[s], &ids, &nids);
-        for (size_t i = 0; i < nids && !rc; i++) {
-            char *dir = dltc__package_path(p->storage, stages[s], ids[i]);
-            dltc_buf path = DLTC_BUF_INIT;
-            char *text = NULL;
-            size_t len = 0;
-            if (dir && dltc__buf_printf(&path, "%s/load_package_state.json", dir) == 0 &&
-                dltc__read_file(path.data, &text, &len) == 0) {
-                const char *k = strstr(text, "\"extract_fingerprint\":\"");
-                if (k) {
-                    k += 23;
-                    const char *e = strchr(k, '"');
-                    char **v = dltc__realloc(*out, (*n + 1) * sizeof(char *));
-                    if (v && e) {
-                        *out = v;
-                        v[*n] = dltc__strndup(k, (size_t)(e - k));
-                        if (v[*n])
-                            (*n)++;
-                    }
+    size_t n = strlen(p->working_dir) + 8;
+    char *s = dltc__malloc(n);
+    if (s)
+        snprintf(s, n, "%s/.run", p->working_dir);
+    return s;
+}
+
+static int marker_write(dltc_pipeline *p, const char *fp, const char *load_id)
+{
+    char *path = marker_path(p);
+    dltc_buf b = DLTC_BUF_INIT;
+    int rc = path ? 0 : dltc__error_oom();
+    if (!rc)
+        rc = dltc__buf_puts(&b, "{\"fingerprint\":");
+    if (!rc)
+        rc = dltc__json_write_string(&b, fp, strlen(fp));
+    if (!rc)
+        rc = dltc__buf_puts(&b, ",\"load_id\":");
+    if (!rc)
+        rc = dltc__json_write_string(&b, load_id, strlen(load_id));
+    if (!rc)
+        rc = dltc__buf_puts(&b, "}");
+    if (!rc)
+        rc = dltc__write_file_atomic(path, b.data, b.len);
+    dltc__buf_free(&b);
+    dltc__free(path);
+    return rc;
+}
+
+static void marker_remove(dltc_pipeline *p)
+{
+    char *path = marker_path(p);
+    if (path && unlink(path) == 0)
+        dltc__fsync_dir(p->working_dir);
+    dltc__free(path);
+}
+
+/* 1 when the marker names this input and its package exists in some stage. */
+static int marker_covers(dltc_pipeline *p, const char *fp)
+{
+    char *path = marker_path(p), *text = NULL;
+    size_t len = 0;
+    int covered = 0;
+    if (path && dltc__read_file(path, &text, &len) == 0) {
+        dltc_arena a;
+        dltc__arena_init(&a, 4096);
+        dltc_value *doc;
+        dltc_json_error err;
+        if (dltc__json_parse(&a, text, len, 8, &doc, &err) == 0 && doc->type == DLTC_TYPE_OBJECT) {
+            const dltc_value *f = dltc_object_get(doc, "fingerprint");
+            const dltc_value *id = dltc_object_get(doc, "load_id");
+            if (f && id && f->type == DLTC_TYPE_STRING && id->type == DLTC_TYPE_STRING &&
+                strcmp(f->u.s, fp) == 0) {
+                static const dltc_stage stages[] = {DLTC_STAGE_EXTRACTED, DLTC_STAGE_NORMALIZED,
+                                                    DLTC_STAGE_LOADED};
+                for (size_t i = 0; i < 3 && !covered; i++) {
+                    char *dir = dltc__package_path(p->storage, stages[i], id->u.s);
+                    struct stat st;
+                    covered = dir && stat(dir, &st) == 0;
+                    dltc__free(dir);
                 }
             }
-            dltc_error_clear();
-            dltc__free(text);
-            dltc__buf_free(&path);
-            dltc__free(dir);
         }
-        dltc__strv_free(ids, nids);
+        dltc__arena_free(&a);
     }
-    return rc;
+    dltc_error_clear();
+    dltc__free(text);
+    dltc__free(path);
+    return covered;
 }
 
 static dltc_load_info *new_info(dltc_pipeline *p)
@@ -117,14 +157,11 @@ static int run(dltc_pipeline *p, const dltc_extract_input *in, const dltc_run_op
     if (rc)
         return rc;
     dltc_load_info *info = new_info(p);
-    char **fps = NULL;
-    size_t nfps = 0;
     dltc_schema *s = NULL;
     if (!info)
         rc = dltc__error_oom();
+    dltc__crash_point("run:start");
     /* 1. what an earlier run left */
-    if (!rc)
-        rc = pending_fingerprints(p, &fps, &nfps);
     if (!rc)
         rc = dltc__pipeline_normalize_pending(p, NULL);
     if (!rc)
@@ -142,28 +179,35 @@ static int run(dltc_pipeline *p, const dltc_extract_input *in, const dltc_run_op
         if (fr < 0)
             rc = fr;
     }
-    for (size_t i = 0; i < nfps && has_fp && !rc; i++)
-        if (strcmp(fps[i], fp) == 0)
-            info->skipped_reextract = 1;
+    if (!rc && has_fp && marker_covers(p, fp))
+        info->skipped_reextract = 1;
     if (!rc && !info->skipped_reextract) {
         char load_id[40];
+        dltc__load_id_new(load_id);
         rc = dltc__pipeline_schema(p, &s);
+        if (!rc && has_fp)
+            rc = marker_write(p, fp, load_id);
         if (!rc)
             rc = dltc__extract_plain(p->storage, s, &p->state, in, &h, has_fp ? fp : NULL, load_id);
+        dltc__crash_point("run:after-extract");
         if (!rc)
             rc = dltc__state_save(&p->state, p->state_path);
+        dltc__crash_point("run:after-state-save");
         if (!rc)
             rc = dltc__pipeline_normalize_pending(p, NULL);
+        dltc__crash_point("run:after-normalize");
         if (!rc)
             rc = dltc__pipeline_load_pending(p, info);
     }
+    dltc__crash_point("run:after-load");
     if (!rc && p->state.first_run) {
         p->state.first_run = 0;
         rc = dltc__state_save(&p->state, p->state_path);
     }
+    if (!rc)
+        marker_remove(p);
     if (info)
         info->elapsed_s = mono_s() - t0;
-    dltc__strv_free(fps, nfps);
     dltc_schema_free(s);
     dltc__pipeline_unlock(p);
     if (rc || !info_out)
