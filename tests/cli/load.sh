@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# dlt load + dlt pipeline: the quick start from the command line.
+set -u
+dlt=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+export DLT_DATA_DIR="$tmp/data"
+fails=0; passes=0
+ok() { passes=$((passes + 1)); }
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+q() { "$dlt" pipeline "$1" query "$2" --format csv | tail -n 1; }
+printf '[{"id": 1, "name": "Alice"}, {"id": 2, "name": "Bob"}]' > users.json
+
+# append twice: 4 rows; replace twice: 2 rows
+"$dlt" load users.json --pipeline app --table users -q && ok || bad "load 1"
+"$dlt" load users.json --pipeline app --table users -q && ok || bad "load 2"
+[ "$(q app "select count(*) from users")" = 4 ] && ok || bad "append twice should give 4 rows"
+"$dlt" load users.json --pipeline rep --table users --write-disposition replace -q && ok || bad "replace 1"
+"$dlt" load users.json --pipeline rep --table users --write-disposition replace -q && ok || bad "replace 2"
+[ "$(q rep "select count(*) from users")" = 2 ] && ok || bad "replace twice should give 2 rows"
+[ -f app.duckdb ] && ok || bad "default database file ./app.duckdb"
+
+# load info in dlt's shape
+out=$("$dlt" load users.json --pipeline info1 --table users)
+grep -q "^Pipeline info1 load step completed in [0-9.]* seconds$" <<<"$out" && ok || bad "load info first line: $out"
+grep -q "^1 load package(s) were loaded to destination duckdb and into dataset info1_dataset$" <<<"$out" && ok || bad "load info packages"
+grep -q "^The duckdb destination used duckdb:///$tmp/info1.duckdb location to store data$" <<<"$out" && ok || bad "load info location: $out"
+grep -Eq "^Load package [0-9.]+ is LOADED and contains no failed jobs$" <<<"$out" && ok || bad "package line"
+grep -q "^- users: 2 row(s)$" <<<"$out" && ok || bad "row counts"
+
+# nested input: child tables, listed by info with row counts
+"$dlt" load "$src/examples/data/users.jsonl" --pipeline nested --table users -q && ok || bad "nested load"
+info=$("$dlt" pipeline nested info)
+grep -Eq "^  users__pets__toys +2 row\(s\)" <<<"$info" && ok || bad "info lists nested tables: $info"
+grep -q "^Has 1 completed load packages with following load ids:" <<<"$info" && ok || bad "info packages"
+[ "$(q nested "select count(*) from users__tags")" = 3 ] && ok || bad "users__tags rows"
+
+# system tables with dlt's columns
+cols=$(q app "select string_agg(column_name, ',' order by ordinal_position) from information_schema.columns where table_schema = 'app_dataset' and table_name = '_dlt_loads'")
+[ "$cols" = "load_id,schema_name,status,inserted_at,schema_version_hash" ] && ok || bad "_dlt_loads columns: $cols"
+cols=$(q app "select string_agg(column_name, ',' order by ordinal_position) from information_schema.columns where table_schema = 'app_dataset' and table_name = '_dlt_pipeline_state'")
+[ "$cols" = "version,engine_version,pipeline_name,state,created_at,version_hash,_dlt_load_id,_dlt_id" ] && ok || bad "_dlt_pipeline_state columns: $cols"
+[ "$(q app "select count(*) from _dlt_loads where status = 0")" = 2 ] && ok || bad "one _dlt_loads row per package"
+
+# query formats
+"$dlt" pipeline app query "select id, name from users order by id limit 1" | grep -q "^ *1 | Alice" && ok || bad "table format"
+"$dlt" pipeline app query "select id, name from users order by id limit 1" --format json | grep -q '{"id":1,"name":"Alice"}' && ok || bad "json format"
+
+# errors: one line, non-zero, nothing lost
+printf '{"id": 3}\n{"id": 4,}\n' > bad.jsonl
+err=$("$dlt" load bad.jsonl --pipeline app --table users 2>&1 >/dev/null); code=$?
+[ $code = 1 ] && ok || bad "malformed input exit $code"
+grep -q "bad.jsonl:2:9: trailing comma" <<<"$err" && ok || bad "malformed message: $err"
+[ "$(wc -l <<<"$err")" = 1 ] && ok || bad "one line: $err"
+[ "$(q app "select count(*) from users")" = 4 ] && ok || bad "nothing lost after a bad input"
+err=$("$dlt" load users.json --pipeline app --table users --destination nowhere 2>&1); [ $? = 1 ] && ok || bad "unknown destination exit"
+grep -q "unknown destination 'nowhere'" <<<"$err" && ok || bad "unknown destination message: $err"
+mkdir ro && chmod 555 ro
+if [ "$(id -u)" != 0 ]; then
+  err=$("$dlt" load users.json --pipeline x --table users --pipelines-dir ro/p 2>&1); [ $? = 1 ] && ok || bad "unwritable dir exit"
+fi
+"$dlt" pipeline nosuch info >/dev/null 2>&1; [ $? = 1 ] && ok || bad "unknown pipeline exit"
+"$dlt" load --help | grep -q "usage: dlt load" && ok || bad "load --help"
+"$dlt" pipeline --help | grep -q "usage: dlt pipeline" && ok || bad "pipeline --help"
+"$dlt" pipeline --list-pipelines | grep -q "pipelines found in $tmp/data/pipelines" && ok || bad "list pipelines"
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
