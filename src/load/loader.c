@@ -300,6 +300,7 @@ static int load_in_transaction(dltc_duckdb *db, dltc_storage *st, const char *pk
     dltc__crash_point("load:after-migrate");
     if (!rc)
         rc = truncate_replaced(db, dataset, s, tables, njobs);
+    dltc__crash_point("load:after-truncate");
     for (size_t k = 0; k < njobs && !rc; k++) {
         dltc_table *t = dltc__schema_table(s, tables[k], strlen(tables[k]));
         if (!t) {
@@ -379,8 +380,10 @@ int dltc__load_package(dltc_storage *st, const char *load_id, const char *db_pat
             if (!(tables[i] = job_table(jobs[i])))
                 rc = dltc__error_oom();
     }
+    dltc__crash_point("load:start");
     if (!rc)
         rc = dltc__duckdb_open(&db, db_path);
+    dltc__crash_point("load:after-open");
     int done = 0;
     if (!rc)
         rc = already_loaded(db, dataset, load_id, &done);
@@ -409,8 +412,11 @@ int dltc__load_package(dltc_storage *st, const char *load_id, const char *db_pat
         }
     }
     dltc__crash_point("load:after-commit");
-    for (size_t k = 0; k < njobs && !rc; k++)
+    for (size_t k = 0; k < njobs && !rc; k++) {
         rc = dltc__package_job_move(st, load_id, jobs[k], DLTC_JOB_NEW, DLTC_JOB_COMPLETED);
+        if (k == 0)
+            dltc__crash_point("load:after-first-job-moved");
+    }
     dltc__crash_point("load:after-jobs-completed");
     if (!rc)
         rc = dltc__package_complete(st, load_id, "loaded");
