@@ -166,7 +166,8 @@ static int state_job(const char *pkg, dltc_state *st, const char *load_id)
     return rc;
 }
 
-static int package_state(const char *pkg, const char *load_id, const char *fingerprint)
+static int package_state(const char *pkg, const char *load_id, const char *fingerprint,
+                         const dltc_buf *sources)
 {
     dltc_buf b = DLTC_BUF_INIT, path = DLTC_BUF_INIT;
     char iso[DLTC_ISO_MAX + 4] = "\xef\x80\xa7"; /* U+F027: typed datetime */
@@ -181,6 +182,9 @@ static int package_state(const char *pkg, const char *load_id, const char *finge
         if (!rc)
             rc = dltc__json_write_string(&b, fingerprint, strlen(fingerprint));
     }
+    if (!rc && sources->len)
+        rc = dltc__buf_puts(&b, ",\"job_sources\":{") || dltc__buf_put(&b, sources->data, sources->len) ||
+             dltc__buf_putc(&b, '}');
     if (!rc)
         rc = dltc__buf_puts(&b, "}");
     if (!rc)
@@ -211,11 +215,22 @@ int dltc__extract_plain(dltc_storage *storage, dltc_schema *s, dltc_state *st,
         if (!rc)
             rc = write_job(path.data, in->json, in->json_len, NULL);
     }
+    dltc_buf sources = DLTC_BUF_INIT; /* "job file": "input it came from", … */
     for (size_t i = 0; i < in->npaths && !rc; i++) {
         dltc__buf_clear(&path);
         rc = job_path(&path, pkg, t->name, "json");
         if (!rc)
             rc = write_job(path.data, NULL, 0, in->paths[i]);
+        const char *job = strrchr(path.data, '/') + 1;
+        const char *src = strcmp(in->paths[i], "-") == 0 ? "<stdin>" : in->paths[i];
+        if (!rc && sources.len)
+            rc = dltc__buf_putc(&sources, ',');
+        if (!rc)
+            rc = dltc__json_write_string(&sources, job, strlen(job));
+        if (!rc)
+            rc = dltc__buf_putc(&sources, ':');
+        if (!rc)
+            rc = dltc__json_write_string(&sources, src, strlen(src));
         dltc__crash_point("extract:after-job");
     }
     /* the state goes with the data when it changed since the last extract */
@@ -242,7 +257,8 @@ int dltc__extract_plain(dltc_storage *storage, dltc_schema *s, dltc_state *st,
         rc = dltc__write_file_atomic(path.data, doc, strlen(doc));
     dltc_free(doc);
     if (!rc)
-        rc = package_state(pkg, load_id, fingerprint);
+        rc = package_state(pkg, load_id, fingerprint, &sources);
+    dltc__buf_free(&sources);
     dltc__crash_point("extract:before-commit");
     if (!rc)
         rc = dltc__package_commit_extract(storage, pkg, load_id);

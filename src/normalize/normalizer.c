@@ -3,10 +3,12 @@
  * and moved into place only by a successful finish, so a failure leaves nothing behind. */
 #include "dltc/normalize.h"
 #include "common/alloc.h"
+#include "common/crash.h"
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/time.h"
 #include "formats/json.h"
+#include "normalize/normalizer_int.h"
 #include "normalize/relational.h"
 #include "normalize/writer.h"
 #include "schema/schema.h"
@@ -130,6 +132,7 @@ static int sink(void *payload, dltc_table *t, void **user, const dltc_cell *cell
             return rc;
         if ((rc = nz->wt->open(&o->w, o->tmp_path, t)))
             return rc;
+        dltc__crash_point("normalize:file-created");
         *user = o;
         if (!t->seen_data) {
             t->seen_data = 1;
@@ -265,6 +268,13 @@ int dltc_normalizer_feed_json(dltc_normalizer *n, const char *json, size_t len, 
 
 int dltc_normalizer_feed_file(dltc_normalizer *n, const char *path)
 {
+    return dltc__normalizer_feed_file_named(n, path, NULL);
+}
+
+/* The same, naming the input `name` in error messages (the file a package job came from). */
+
+int dltc__normalizer_feed_file_named(dltc_normalizer *n, const char *path, const char *name)
+{
     int rc = check_open(n);
     if (rc)
         return rc;
@@ -273,8 +283,16 @@ int dltc_normalizer_feed_file(dltc_normalizer *n, const char *path)
     rc = dltc__json_reader_open_file(&rd, path, &ro);
     if (rc)
         return fail(n, rc);
-    rc = feed_reader(n, rd, strcmp(path, "-") == 0 ? "<stdin>" : path);
+    rc = feed_reader(n, rd, name ? name : strcmp(path, "-") == 0 ? "<stdin>" : path);
     dltc__json_reader_free(rd);
+    size_t pl = strlen(path);
+    const dltc_error *e = dltc_error_last();
+    if (rc && name && strncmp(e->message, path, pl) == 0) {
+        /* report positions against the name the user knows */
+        char rest[1024];
+        snprintf(rest, sizeof(rest), "%s", e->message + pl);
+        dltc__error_set(rc, "%s%s", name, rest);
+    }
     return rc ? fail(n, rc) : 0;
 }
 

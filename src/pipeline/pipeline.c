@@ -7,6 +7,8 @@
 #include "common/hash.h"
 #include "common/time.h"
 #include "dltc/normalize.h"
+#include "formats/json.h"
+#include "normalize/normalizer_int.h"
 #include "dltc/schema.h"
 #include "schema/naming.h"
 
@@ -322,6 +324,24 @@ static int normalize_package(dltc_pipeline *p, const char *load_id)
     if (!rc)
         rc = dltc__package_jobs(p->storage, DLTC_STAGE_EXTRACTED, load_id, DLTC_JOB_NEW, &jobs,
                                 &njobs);
+    /* the inputs the jobs were copied from, for error messages */
+    char *pstate = NULL;
+    size_t pslen = 0;
+    dltc_arena psa;
+    dltc__arena_init(&psa, 4096);
+    const dltc_value *sources = NULL;
+    if (!rc) {
+        dltc_buf pp = DLTC_BUF_INIT;
+        dltc_value *doc;
+        dltc_json_error jerr;
+        if (dltc__buf_printf(&pp, "%s/load_package_state.json", src) == 0 &&
+            dltc__read_file(pp.data, &pstate, &pslen) == 0 &&
+            dltc__json_parse(&psa, pstate, pslen, 16, &doc, &jerr) == 0 &&
+            doc->type == DLTC_TYPE_OBJECT)
+            sources = dltc_object_get(doc, "job_sources");
+        dltc_error_clear();
+        dltc__buf_free(&pp);
+    }
     dltc__crash_point("normalize:start");
     for (size_t i = 0; i < njobs && !rc; i++) {
         const char *dot = strchr(jobs[i], '.');
@@ -342,8 +362,11 @@ static int normalize_package(dltc_pipeline *p, const char *load_id)
             o.file_name_layout = "{table_name}.{file_id}.0.{ext}";
             rc = dltc_normalizer_new(&n, s, &o);
         }
+        const dltc_value *from = sources && sources->type == DLTC_TYPE_OBJECT
+                                     ? dltc_object_get(sources, jobs[i]) : NULL;
         if (!rc)
-            rc = dltc_normalizer_feed_file(n, in.data);
+            rc = dltc__normalizer_feed_file_named(
+                n, in.data, from && from->type == DLTC_TYPE_STRING ? from->u.s : NULL);
         if (!rc)
             rc = dltc_normalizer_finish(n);
         dltc_normalizer_free(n);
@@ -399,12 +422,12 @@ static int normalize_package(dltc_pipeline *p, const char *load_id)
     }
     dltc_schema_free(s);
     dltc__strv_free(jobs, njobs);
+    dltc__arena_free(&psa);
+    dltc__free(pstate);
     dltc__free(text);
     dltc__free(src);
     dltc__free(dst);
     dltc__buf_free(&path);
-    if (rc)
-        dltc__error_prefix("normalize of package %s: ", load_id);
     return rc;
 }
 

@@ -193,8 +193,19 @@ static int run(dltc_pipeline *p, const dltc_extract_input *in, const dltc_run_op
         if (!rc)
             rc = dltc__state_save(&p->state, p->state_path);
         dltc__crash_point("run:after-state-save");
-        if (!rc)
+        if (!rc) {
             rc = dltc__pipeline_normalize_pending(p, NULL);
+            if (rc == DLTC_EPARSE || rc == DLTC_EINVALID || rc == DLTC_ELIMIT) {
+                /* bad input: this run's package goes, so the pipeline is not stuck on it;
+                 * nothing loaded before is touched */
+                dltc_error err = *dltc_error_last();
+                char msg[1024];
+                snprintf(msg, sizeof(msg), "%s", err.message);
+                dltc__package_delete(p->storage, DLTC_STAGE_EXTRACTED, load_id);
+                marker_remove(p);
+                dltc__error_set(rc, "%s", msg);
+            }
+        }
         dltc__crash_point("run:after-normalize");
         if (!rc)
             rc = dltc__pipeline_load_pending(p, info);

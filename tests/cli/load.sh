@@ -39,9 +39,9 @@ grep -q "^Has 1 completed load packages with following load ids:" <<<"$info" && 
 
 # system tables with dlt's columns
 cols=$(q app "select string_agg(column_name, ',' order by ordinal_position) from information_schema.columns where table_schema = 'app_dataset' and table_name = '_dlt_loads'")
-[ "$cols" = "load_id,schema_name,status,inserted_at,schema_version_hash" ] && ok || bad "_dlt_loads columns: $cols"
+[ "${cols//\"/}" = "load_id,schema_name,status,inserted_at,schema_version_hash" ] && ok || bad "_dlt_loads columns: $cols"
 cols=$(q app "select string_agg(column_name, ',' order by ordinal_position) from information_schema.columns where table_schema = 'app_dataset' and table_name = '_dlt_pipeline_state'")
-[ "$cols" = "version,engine_version,pipeline_name,state,created_at,version_hash,_dlt_load_id,_dlt_id" ] && ok || bad "_dlt_pipeline_state columns: $cols"
+[ "${cols//\"/}" = "version,engine_version,pipeline_name,state,created_at,version_hash,_dlt_load_id,_dlt_id" ] && ok || bad "_dlt_pipeline_state columns: $cols"
 [ "$(q app "select count(*) from _dlt_loads where status = 0")" = 2 ] && ok || bad "one _dlt_loads row per package"
 
 # query formats
