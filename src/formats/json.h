@@ -19,7 +19,9 @@
  *   anything with a fraction or exponent DOUBLE with `lex` = the text. Out of double range
  *   ("1e400") is a parse error; underflow gives 0.
  * - Duplicate keys: the first position keeps the last value.
- * - Strings are copied into the arena: an item does not point into the reader. */
+ * - An item from dltc__json_reader_next is valid until the next call only: its strings,
+ *   number texts (`lex`, also on INT) and containers live in the reader's buffer and
+ *   memory. dltc__json_parse puts everything into the caller's arena. */
 #ifndef DLTC_FORMATS_JSON_H
 #define DLTC_FORMATS_JSON_H
 
@@ -58,7 +60,9 @@ int dltc__json_reader_open_fd(dltc_json_reader **out, int fd, const char *name,
 int dltc__json_reader_open_mem(dltc_json_reader **out, const char *data, size_t len,
                                const char *name, const dltc_json_reader_options *opts);
 /* Next item into `arena` (strings may point into the reader's buffer: an item stays valid
- * until the next call). 0, DLTC_ITEROVER at the end, or an error. */
+ * until the next call). 0, DLTC_ITEROVER at the end, or an error.
+ * The item's memory is the reader's own, reused for the next item (warm in the cache); it
+ * counts against `arena`'s limit as if allocated there, but `arena` itself is not used. */
 int dltc__json_reader_next(dltc_json_reader *r, dltc_arena *arena, dltc_value **out);
 /* Position of the last error (lent). */
 const dltc_json_error *dltc__json_reader_error(const dltc_json_reader *r);

@@ -8,8 +8,17 @@
  *
  * Only the current item has to be in the buffer. An item that runs past the buffered data is
  * parsed again once more data is read (a cheap bracket scan first finds its end, so a large
- * item is parsed at most twice). Items are copied into the caller's arena (strings too), so
- * nothing of an item points into the buffer and the buffer may move at any time.
+ * item is parsed at most twice).
+ *
+ * The streaming reader parses in situ: a string without escapes points into the buffer, its
+ * closing quote overwritten with the NUL, and number texts (`lex`) point into the buffer too.
+ * Containers and decoded strings (those with escapes) go to the reader's own arena, reset for
+ * every item so that the same warm memory serves again. An item therefore lives until the
+ * next call, and the buffer must not move or be refilled while it does: a parse that needs
+ * more data first puts the quotes back (restore_quotes), and an item whose following byte is
+ * not buffered yet is parsed again as a copy (so the checks after it may read).
+ * dltc__json_parse copies everything into the caller's arena, as its copy of the input is
+ * freed.
  *
  * Lines are counted in whitespace only: a raw newline is invalid inside strings.
  * A UTF-8 byte order mark at the very start of the input is skipped; columns then count
@@ -38,7 +47,7 @@
 
 #define PAD 64             /* spare bytes after the data: the sentinel and 16-byte loads */
 #define NEED_MORE 1        /* internal: the item runs past the buffered data */
-#define SMALL_OBJECT 12    /* up to this many members, duplicate keys are found pairwise */
+#define SMALL_OBJECT 64    /* up to this many members, duplicates are found with a bit filter */
 
 enum { END_MORE, END_EOF, END_LIMIT }; /* what the sentinel at `lim` stands for */
 
@@ -103,6 +112,8 @@ typedef struct {
     uint64_t item_line, item_line_start; /* the same at the item start */
     dltc_arena *arena;
     stacks *st;
+    int insitu; /* strings without escapes and number texts may point into the data */
+    size_t arena_limit; /* the caller's arena limit that `arena` stands in for, or 0 */
     /* error */
     int err_code;
     const unsigned char *err_at;
@@ -134,7 +145,12 @@ static int fail_alloc(parser *c, const unsigned char *at)
 {
     const dltc_error *e = dltc_error_last();
     int code = e->code ? e->code : DLTC_ENOMEM;
-    snprintf(c->reason_buf, sizeof(c->reason_buf), "%s", e->code ? e->message : "out of memory");
+    if (code == DLTC_ELIMIT && c->arena_limit) /* the limit the caller set */
+        snprintf(c->reason_buf, sizeof(c->reason_buf), "arena limit of %zu bytes exceeded",
+                 c->arena_limit);
+    else
+        snprintf(c->reason_buf, sizeof(c->reason_buf), "%s",
+                 e->code ? e->message : "out of memory");
     return fail(c, at, code, c->reason_buf);
 }
 
@@ -313,8 +329,9 @@ static size_t unescape(char *o, const unsigned char *s, const unsigned char *e)
     char *o0 = o;
     while (s < e) {
         const unsigned char *b = s;
-        while (s < e && *s != '\\')
-            s++;
+        s = memchr(b, '\\', (size_t)(e - b));
+        if (!s)
+            s = e;
         memcpy(o, b, (size_t)(s - b));
         o += s - b;
         if (s >= e)
@@ -423,6 +440,15 @@ static int parse_string(parser *c, const unsigned char **pp, const char **out_s,
     size_t raw = (size_t)(p - s);
     if (raw > UINT32_MAX)
         return fail(c, open, DLTC_ELIMIT, "string longer than 4 GiB");
+    if (!esc && c->insitu) {
+        /* in place: the closing quote becomes the NUL (see restore_quotes) */
+        *(unsigned char *)p = '\0';
+        *out_s = (const char *)s;
+        *out_len = (uint32_t)raw;
+        *escaped = 0;
+        *pp = p + 1;
+        return 0;
+    }
     char *o = take(c, raw + 1);
     if (!o)
         return fail_alloc(c, open);
@@ -473,6 +499,19 @@ static inline int number_end(parser *c, const unsigned char *p)
     return 0;
 }
 
+/* |value| of the number text s[0..len) (not NUL-terminated) by strtod; -1 when a copy of
+ * a long text cannot be allocated. */
+static double slow_strtod(parser *c, const char *s, size_t len)
+{
+    char tmp[128];
+    char *t = tmp;
+    if (len >= sizeof(tmp) && !(t = take(c, len + 1)))
+        return -1;
+    memcpy(t, s, len);
+    t[len] = '\0';
+    return fabs(dltc__json_strtod(t, NULL));
+}
+
 static int parse_number(parser *c, const unsigned char **pp, dltc_value *v)
 {
     const unsigned char *start = *pp, *p = start;
@@ -518,6 +557,10 @@ static int parse_number(parser *c, const unsigned char **pp, dltc_value *v)
                                               (neg && m == (uint64_t)INT64_MAX + 1)))) {
             dltc__value_set_type(v, DLTC_TYPE_INT);
             v->u.i = neg ? (int64_t)(0 - m) : (int64_t)m;
+            if (c->insitu && (m || !neg)) { /* "-0" is written back as 0 */
+                v->lex = (const char *)start;
+                v->len = (uint32_t)len;
+            }
         } else {
             char *t = take(c, len + 1);
             if (!t)
@@ -573,11 +616,15 @@ static int parse_number(parser *c, const unsigned char **pp, dltc_value *v)
     size_t len = (size_t)(p - start);
     if (len > UINT32_MAX)
         return fail(c, start, DLTC_ELIMIT, "number longer than 4 GiB");
-    char *lex = take(c, len + 1);
-    if (!lex)
-        return fail_alloc(c, start);
-    memcpy(lex, start, len);
-    lex[len] = '\0';
+    const char *lex = (const char *)start; /* in the data: not NUL-terminated */
+    if (!c->insitu) {
+        char *t = take(c, len + 1);
+        if (!t)
+            return fail_alloc(c, start);
+        memcpy(t, start, len);
+        t[len] = '\0';
+        lex = t;
+    }
     double d;
 #if FLT_EVAL_METHOD == 0
     if (m == 0) {
@@ -588,7 +635,9 @@ static int parse_number(parser *c, const unsigned char **pp, dltc_value *v)
     } else
 #endif
     {
-        d = fabs(dltc__json_strtod(lex, NULL));
+        d = slow_strtod(c, lex, len);
+        if (d < 0)
+            return fail_alloc(c, start);
     }
     if (isinf(d))
         return fail(c, start, DLTC_EPARSE, "number out of range");
@@ -625,22 +674,42 @@ static int grow(void **arr, size_t *cap, size_t elem)
     return 0;
 }
 
+/* 8 bits from a key's length and its first, middle and last bytes. */
+static inline unsigned key_tag(const dltc_member *m)
+{
+    const unsigned char *k = (const unsigned char *)m->key;
+    uint32_t n = m->klen, h = n * 0x9E3779B1u;
+    if (n)
+        h ^= ((uint32_t)k[0] | (uint32_t)k[n - 1] << 8 | (uint32_t)k[n >> 1] << 16) * 0x85EBCA77u;
+    return (h ^ h >> 15) >> 24 & 255;
+}
+
 /* Keep the first position and the last value of each key (as Python's json does). Returns
  * the number of members kept at the front of m. */
 static size_t dedup_members(parser *c, dltc_member *m, size_t n)
 {
     size_t w = 1;
     if (n <= SMALL_OBJECT) {
-        for (size_t i = 1; i < n; i++) {
-            size_t j = 0;
-            for (; j < w; j++)
-                if (m[j].klen == m[i].klen && m[j].key[0] == m[i].key[0] &&
-                    memcmp(m[j].key, m[i].key, m[i].klen) == 0)
-                    break;
-            if (j < w)
-                m[j].val = m[i].val;
-            else
-                m[w++] = m[i];
+        /* a 256-bit filter of key tags: only a key whose tag was seen is searched for */
+        uint64_t seen[4] = {0, 0, 0, 0};
+        w = 0;
+        for (size_t i = 0; i < n; i++) {
+            unsigned t = key_tag(&m[i]);
+            uint64_t bit = (uint64_t)1 << (t & 63);
+            if (seen[t >> 6] & bit) {
+                size_t j = 0;
+                while (j < w && !(m[j].klen == m[i].klen &&
+                                  memcmp(m[j].key, m[i].key, m[i].klen) == 0))
+                    j++;
+                if (j < w) {
+                    m[j].val = m[i].val;
+                    continue;
+                }
+            }
+            seen[t >> 6] |= bit;
+            if (w != i)
+                m[w] = m[i];
+            w++;
         }
         return w;
     }
@@ -997,6 +1066,7 @@ struct dltc_json_reader {
     uint64_t item_line;
     uint64_t comma_off, comma_line, comma_col; /* the last ',' of the top-level array */
     stacks st;
+    dltc_arena items; /* the containers and copied strings of the current item */
     dltc_json_error err;
     char reason[96];
     char msg[1024];
@@ -1176,13 +1246,49 @@ static int scan_item_end(dltc_json_reader *r, uint64_t item)
     }
 }
 
-/* Parse the item at r->pos into arena. */
+/* Undo an in-situ parse of [from, to): the only bytes it writes are NULs over the closing
+ * quotes of strings without escapes, and a NUL cannot be anywhere else in text the parser
+ * went over (it is invalid everywhere in JSON: the parse would have failed on it). */
+static void restore_quotes(unsigned char *from, const unsigned char *to)
+{
+    unsigned char *z;
+    while (from < to && (z = memchr(from, 0, (size_t)(to - from))) != NULL) {
+        *z = '"';
+        from = z + 1;
+    }
+}
+
+/* After an item that ends at `end`: is what the caller looks at next already buffered, so
+ * that no read moves the buffer while the item (which may point into it) is live? In a
+ * sequence that is one byte (the separator check), in the top-level array the next
+ * non-whitespace byte. */
+static int next_buffered(const dltc_json_reader *r, const unsigned char *end)
+{
+    const unsigned char *lim = r->buf + r->len;
+    if (r->eof)
+        return 1;
+    if (r->state != ST_SEQ)
+        while (end < lim && ws_tab[*end])
+            end++;
+    return end < lim;
+}
+
+/* Parse the item at r->pos into r->items (within the limit of `arena`). The parse is in situ
+ * (strings without escapes and number texts point into the buffer) unless the item has to be
+ * kept while more is read: then the buffer is restored and the item parsed again as a copy. */
 static int read_item(dltc_json_reader *r, dltc_arena *arena, dltc_value **out)
 {
     uint64_t item = r->base + r->pos;
-    int scanned = 0;
+    int scanned = 0, copy = 0;
     for (;;) {
+        /* the previous item (or attempt) is dead: the same memory serves again, warm. The
+         * item counts against the limit of the caller's arena as if it were allocated there. */
+        dltc__arena_reset(&r->items);
+        r->items.limit = 0;
+        if (arena->limit)
+            r->items.limit = arena->limit > arena->used ? arena->limit - arena->used : 1;
         parser c = {0};
+        c.insitu = !copy;
         size_t start = (size_t)(item - r->base);
         size_t avail = r->len - start;
         size_t lim = r->len;
@@ -1199,7 +1305,8 @@ static int read_item(dltc_json_reader *r, dltc_arena *arena, dltc_value **out)
         c.max_item = r->max_item;
         c.line = c.item_line = r->line;
         c.line_start = c.item_line_start = r->line_start;
-        c.arena = arena;
+        c.arena = &r->items;
+        c.arena_limit = arena->limit;
         c.st = &r->st;
         unsigned char saved = r->buf[lim];
         r->buf[lim] = 0;
@@ -1209,8 +1316,15 @@ static int read_item(dltc_json_reader *r, dltc_arena *arena, dltc_value **out)
         r->buf[lim] = saved;
         if (rc == 0 && (size_t)(p - c.item) > r->max_item)
             rc = failf(&c, c.item, DLTC_ELIMIT, "item larger than %zu bytes", r->max_item);
+        if (rc == 0 && c.insitu && !next_buffered(r, p)) {
+            restore_quotes(r->buf + start, p);
+            copy = 1;
+            continue;
+        }
+        if (rc == NEED_MORE && c.insitu)
+            restore_quotes(r->buf + start, c.lim);
         if (rc == 0) {
-            dltc_value *o = dltc__arena_alloc(arena, sizeof(*o));
+            dltc_value *o = take(&c, sizeof(*o));
             if (!o) {
                 rc = fail_alloc(&c, p);
             } else {
@@ -1260,6 +1374,7 @@ static int reader_new(dltc_json_reader **out, int fd, int own_fd, const char *na
         dltc__free(r);
         return dltc__error_oom();
     }
+    dltc__arena_init(&r->items, 64 * 1024);
     r->line = 1;
     r->state = ST_START;
     *out = r;
@@ -1418,6 +1533,7 @@ void dltc__json_reader_free(dltc_json_reader *r)
     if (r->own_fd && r->fd >= 0)
         close(r->fd);
     stacks_free(&r->st);
+    dltc__arena_free(&r->items);
     dltc__free(r->buf);
     dltc__free(r->name);
     dltc__free(r);

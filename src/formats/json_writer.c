@@ -88,20 +88,34 @@ int dltc__json_write_string(dltc_buf *b, const char *str, size_t len)
     return 0;
 }
 
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
+
+/* Decimal text of i into out (>= 21 bytes), NUL-terminated; returns its length. */
 static size_t format_int(char *out, int64_t i)
 {
     char tmp[24];
-    size_t n = 0;
+    char *e = tmp + sizeof(tmp), *p = e;
     uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    while (u >= 100) {
+        unsigned r = (unsigned)(u % 100);
+        u /= 100;
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * r, 2);
+    }
+    if (u >= 10) {
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * u, 2);
+    } else {
+        *--p = (char)('0' + u);
+    }
     size_t k = 0;
     if (i < 0)
         out[k++] = '-';
-    while (n)
-        out[k++] = tmp[--n];
+    memcpy(out + k, p, (size_t)(e - p));
+    k += (size_t)(e - p);
     out[k] = '\0';
     return k;
 }
@@ -299,6 +313,8 @@ static int write_scalar(dltc_buf *b, const dltc_value *v)
     case DLTC_TYPE_BOOL:
         return v->u.i ? dltc__buf_put(b, "true", 4) : dltc__buf_put(b, "false", 5);
     case DLTC_TYPE_INT:
+        if (v->lex) /* the reader's text: canonical digits */
+            return dltc__buf_put(b, v->lex, v->len);
         return dltc__json_write_int(b, v->u.i);
     case DLTC_TYPE_DOUBLE:
         if (v->lex)
@@ -350,6 +366,8 @@ typedef struct {
 
 int dltc__json_write(dltc_buf *b, const dltc_value *v)
 {
+    if ((v->type != DLTC_TYPE_ARRAY && v->type != DLTC_TYPE_OBJECT) || v->len == 0)
+        return write_scalar(b, v); /* most calls: one cell of a row */
     wframe local[32], *stk = local;
     size_t cap = 32, n = 0;
     int rc = 0;

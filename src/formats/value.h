@@ -31,7 +31,8 @@ struct dltc_value {
         dltc_value *arr;   /* ARRAY items */
         dltc_member *obj;  /* OBJECT members */
     } u;
-    const char *lex; /* DOUBLE: the JSON number text, written back unchanged; else NULL */
+    const char *lex; /* DOUBLE/INT: the JSON number text (`len` bytes, not necessarily
+                        NUL-terminated), written back unchanged; else NULL */
     uint32_t cap;    /* ARRAY/OBJECT capacity while building */
 };
 

@@ -235,8 +235,7 @@ static int feed_reader(dltc_normalizer *n, dltc_json_reader *rd, const char *nam
             break;
         }
         n->items++;
-        if (n->arena.used > (8u << 20))
-            dltc__arena_reset(&n->arena);
+        dltc__arena_reset(&n->arena); /* per item: the same warm block is reused */
     }
     dltc__arena_reset(&n->arena);
     return rc == DLTC_ITEROVER ? 0 : rc;

@@ -868,6 +868,50 @@ static void strings(void **state)
     dltc__arena_free(&a);
 }
 
+/* The streaming reader parses in situ (strings and number texts point into its buffer, the
+ * closing quotes overwritten). Whatever the chunk size, so wherever the buffer ends, every
+ * item reads back as the same text, numbers keep their digits, "-0" is written as 0, and
+ * an item stays intact while the reader looks past it (separator checks, array commas). */
+static void insitu_items(void **state)
+{
+    (void)state;
+    const char *seq = "{\"a\":\"x\",\"b\":\"y\\n\\u00e9\",\"n\":-0,\"i\":-1234567890123,"
+                      "\"d\":1.50,\"e\":2E+3,\"u\":\"\xc3\xa9\",\"a\":\"z\"}\n"
+                      "\"s\"  \"t\"\n[\"q\",\"r\\\"\",12,-0.0]  17 \"\"";
+    const char *want = "1\t{\"a\":\"z\",\"b\":\"y\\n\xc3\xa9\",\"n\":0,\"i\":-1234567890123,"
+                       "\"d\":1.50,\"e\":2E+3,\"u\":\"\xc3\xa9\"}\n"
+                       "2\t\"s\"\n2\t\"t\"\n3\t[\"q\",\"r\\\"\",12,-0.0]\n3\t17\n3\t\"\"\n";
+    run_result r;
+    run_mem(&r, seq, strlen(seq), 0, NULL);
+    assert_int_equal(r.rc, DLTC_ITEROVER);
+    assert_string_equal(r.text.data, want);
+    assert_chunk_independent(seq, strlen(seq), &r, NULL);
+    dltc__buf_free(&r.text);
+
+    /* a top-level array, with an object large enough for the hashed duplicate check */
+    dltc_buf b = DLTC_BUF_INIT;
+    dltc__buf_puts(&b, "[ \"k\" , {");
+    for (int i = 0; i < 80; i++)
+        dltc__buf_printf(&b, "%s\"k%d\":%d", i ? "," : "", i % 70, i);
+    dltc__buf_puts(&b, "} ,\n 5 ]");
+    run_mem(&r, b.data, b.len, 0, NULL);
+    assert_int_equal(r.rc, DLTC_ITEROVER);
+    assert_int_equal(r.items, 3);
+    assert_non_null(strstr(r.text.data, "\"k0\":70,"));
+    assert_non_null(strstr(r.text.data, "\"k69\":69}"));
+    assert_chunk_independent(b.data, b.len, &r, NULL);
+    dltc__buf_free(&r.text);
+    dltc__buf_free(&b);
+
+    /* errors right after an in-situ item keep their position */
+    const char *bad = "{\"a\":\"b\"}\"c\"";
+    run_mem(&r, bad, strlen(bad), 0, NULL);
+    assert_int_equal(r.rc, DLTC_EPARSE);
+    assert_int_equal(r.err.column, 10);
+    assert_chunk_independent(bad, strlen(bad), &r, NULL);
+    dltc__buf_free(&r.text);
+}
+
 static void duplicate_keys(void **state)
 {
     (void)state;
@@ -1020,6 +1064,7 @@ int main(void)
         cmocka_unit_test(doubles_match_strtod),
         cmocka_unit_test(strings),
         cmocka_unit_test(duplicate_keys),
+        cmocka_unit_test(insitu_items),
         cmocka_unit_test(parse_document),
         cmocka_unit_test(allocation_failures),
     };
