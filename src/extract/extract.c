@@ -182,9 +182,13 @@ static int package_state(const char *pkg, const char *load_id, const char *finge
         if (!rc)
             rc = dltc__json_write_string(&b, fingerprint, strlen(fingerprint));
     }
-    if (!rc && sources->len)
-        rc = dltc__buf_puts(&b, ",\"job_sources\":{") || dltc__buf_put(&b, sources->data, sources->len) ||
-             dltc__buf_putc(&b, '}');
+    if (!rc && sources->len) {
+        rc = dltc__buf_puts(&b, ",\"job_sources\":{");
+        if (!rc)
+            rc = dltc__buf_put(&b, sources->data, sources->len);
+        if (!rc)
+            rc = dltc__buf_putc(&b, '}');
+    }
     if (!rc)
         rc = dltc__buf_puts(&b, "}");
     if (!rc)

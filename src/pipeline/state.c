@@ -10,6 +10,7 @@
 #include "formats/json.h"
 #include "package/package.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,7 @@ void dltc__state_clear(dltc_state *st)
     dltc__state_init(st);
 }
 
+/* "key": with a leading comma unless first */
 static int put_key(dltc_buf *b, const char *k, int first)
 {
     int rc = first ? 0 : dltc__buf_putc(b, ',');
@@ -45,8 +47,19 @@ static int put_key(dltc_buf *b, const char *k, int first)
     return rc;
 }
 
-static int put_str_or_null(dltc_buf *b, const char *s)
+/* "key":<raw JSON text> */
+static int put_raw(dltc_buf *b, const char *k, int first, const char *raw)
 {
+    int rc = put_key(b, k, first);
+    return rc ? rc : dltc__buf_puts(b, raw);
+}
+
+/* "key":"string" or null */
+static int put_str(dltc_buf *b, const char *k, int first, const char *s)
+{
+    int rc = put_key(b, k, first);
+    if (rc)
+        return rc;
     return s ? dltc__json_write_string(b, s, strlen(s)) : dltc__buf_puts(b, "null");
 }
 
@@ -66,7 +79,9 @@ static int write_sorted(dltc_buf *b, const dltc_value *v)
         if ((rc = dltc__buf_putc(b, '[')))
             return rc;
         for (uint32_t i = 0; i < v->len; i++) {
-            if ((i && (rc = dltc__buf_putc(b, ','))) || (rc = write_sorted(b, &v->u.arr[i])))
+            if (i && (rc = dltc__buf_putc(b, ',')))
+                return rc;
+            if ((rc = write_sorted(b, &v->u.arr[i])))
                 return rc;
         }
         return dltc__buf_putc(b, ']');
@@ -94,43 +109,48 @@ static int write_sorted(dltc_buf *b, const dltc_value *v)
     return rc ? rc : dltc__buf_putc(b, '}');
 }
 
-/* The synced part of the state as JSON, keys in dlt's order. */
+/* The synced part of the state as JSON (without the closing brace), keys in dlt's order. */
 static int synced_json(const dltc_state *st, dltc_buf *b, int with_versions)
 {
+    char num[32];
     int rc = dltc__buf_putc(b, '{');
     int first = 1;
-    if (with_versions) {
+    if (!rc && with_versions) {
+        snprintf(num, sizeof(num), "%lld", (long long)st->version);
+        rc = put_raw(b, "_state_version", 1, num);
+        snprintf(num, sizeof(num), "%d", DLTC_STATE_ENGINE_VERSION);
         if (!rc)
-            rc = put_key(b, "_state_version", 1) || dltc__buf_printf(b, "%lld", (long long)st->version);
+            rc = put_raw(b, "_state_engine_version", 0, num);
         if (!rc)
-            rc = put_key(b, "_state_engine_version", 0) ||
-                 dltc__buf_printf(b, "%d", DLTC_STATE_ENGINE_VERSION);
-        if (!rc)
-            rc = put_key(b, "_version_hash", 0) || put_str_or_null(b, st->version_hash);
+            rc = put_str(b, "_version_hash", 0, st->version_hash);
         first = 0;
     }
     if (!rc)
-        rc = put_key(b, "pipeline_name", first) || put_str_or_null(b, st->pipeline_name);
+        rc = put_str(b, "pipeline_name", first, st->pipeline_name);
     if (!rc)
-        rc = put_key(b, "dataset_name", 0) || put_str_or_null(b, st->dataset_name);
+        rc = put_str(b, "dataset_name", 0, st->dataset_name);
     if (!rc)
-        rc = put_key(b, "default_schema_name", 0) || put_str_or_null(b, st->default_schema_name);
+        rc = put_str(b, "default_schema_name", 0, st->default_schema_name);
     if (!rc)
-        rc = put_key(b, "schema_names", 0) || dltc__buf_putc(b, '[');
-    for (size_t i = 0; i < st->nschema_names && !rc; i++)
-        rc = (i ? dltc__buf_putc(b, ',') : 0) || put_str_or_null(b, st->schema_names[i]);
+        rc = put_raw(b, "schema_names", 0, "[");
+    for (size_t i = 0; i < st->nschema_names && !rc; i++) {
+        if (i)
+            rc = dltc__buf_putc(b, ',');
+        if (!rc)
+            rc = dltc__json_write_string(b, st->schema_names[i], strlen(st->schema_names[i]));
+    }
     if (!rc)
         rc = dltc__buf_putc(b, ']');
     if (!rc)
-        rc = put_key(b, "destination_type", 0) || put_str_or_null(b, st->destination_type);
+        rc = put_str(b, "destination_type", 0, st->destination_type);
     if (!rc)
-        rc = put_key(b, "destination_name", 0) || put_str_or_null(b, st->destination_name);
+        rc = put_str(b, "destination_name", 0, st->destination_name);
     if (!rc)
-        rc = put_key(b, "staging_type", 0) || dltc__buf_puts(b, "null");
+        rc = put_raw(b, "staging_type", 0, "null");
     if (!rc)
-        rc = put_key(b, "staging_name", 0) || dltc__buf_puts(b, "null");
+        rc = put_raw(b, "staging_name", 0, "null");
     if (!rc)
-        rc = put_key(b, "sources", 0) || dltc__buf_puts(b, st->sources_json ? st->sources_json : "{}");
+        rc = put_raw(b, "sources", 0, st->sources_json ? st->sources_json : "{}");
     return rc;
 }
 
@@ -331,21 +351,20 @@ int dltc__state_save(const dltc_state *st, const char *path)
     dltc_buf b = DLTC_BUF_INIT;
     int rc = synced_json(st, &b, 1);
     if (!rc)
-        rc = put_key(&b, "_local", 0) || dltc__buf_putc(&b, '{');
+        rc = put_raw(&b, "_local", 0, "{");
     if (!rc)
-        rc = put_key(&b, "first_run", 1) || dltc__buf_puts(&b, st->first_run ? "true" : "false");
+        rc = put_raw(&b, "first_run", 1, st->first_run ? "true" : "false");
     if (!rc)
-        rc = put_key(&b, "_dev_mode", 0) || dltc__buf_puts(&b, "false");
+        rc = put_raw(&b, "_dev_mode", 0, "false");
     if (!rc)
-        rc = put_key(&b, "initial_cwd", 0) || put_str_or_null(&b, st->initial_cwd);
+        rc = put_str(&b, "initial_cwd", 0, st->initial_cwd);
     if (!rc && st->last_extracted_at_us) {
         char iso[DLTC_ISO_MAX + 4] = "\xef\x80\xa7"; /* U+F027: typed datetime */
-        size_t n = dltc__format_timestamp(iso + 3, st->last_extracted_at_us);
-        rc = put_key(&b, "_last_extracted_at", 0) || dltc__json_write_string(&b, iso, n + 3);
+        dltc__format_timestamp(iso + 3, st->last_extracted_at_us);
+        rc = put_str(&b, "_last_extracted_at", 0, iso);
     }
     if (!rc && st->last_extracted_hash)
-        rc = put_key(&b, "_last_extracted_hash", 0) ||
-             put_str_or_null(&b, st->last_extracted_hash);
+        rc = put_str(&b, "_last_extracted_hash", 0, st->last_extracted_hash);
     if (!rc)
         rc = dltc__buf_puts(&b, "}}");
     if (!rc)
