@@ -3,6 +3,8 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "testutil.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,19 +19,15 @@
 
 #define DATA DLTC_TEST_DATA_DIR "/schema/"
 
+/* the whole file, NUL-terminated (free()); fails the test when it cannot be read */
 static char *slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    if (len) *len = (size_t)n;
+    size_t n = 0;
+    char *buf = tu_read_file(path, &n);
+    if (!buf)
+        fail_msg("%s: cannot read", path);
+    if (len)
+        *len = n;
     return buf;
 }
 
