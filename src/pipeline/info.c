@@ -15,26 +15,14 @@
 
 int dltc_pipelines_dir(char **out)
 {
-    dltc_pipeline *p = NULL;
-    /* the defaults live in pipeline.c's open: compute them without touching the disk */
-    const char *e = getenv("DLT_DATA_DIR");
-    char buf[4096];
-    if (e && *e)
-        snprintf(buf, sizeof(buf), "%s/pipelines", e);
-    else if (geteuid() == 0)
-        snprintf(buf, sizeof(buf), "/var/dlt/pipelines");
-    else {
-        const char *home = getenv("HOME");
-        const char *xdg = getenv("XDG_DATA_HOME");
-        struct stat st;
-        snprintf(buf, sizeof(buf), "%s/.dlt", home ? home : "/tmp");
-        if (xdg && *xdg && stat(buf, &st) != 0)
-            snprintf(buf, sizeof(buf), "%s/dlt/pipelines", xdg);
-        else
-            snprintf(buf, sizeof(buf), "%s/.dlt/pipelines", home ? home : "/tmp");
-    }
-    (void)p;
-    *out = strdup(buf);
+    char *dd = dltc__data_dir();
+    if (!dd)
+        return dltc__error_oom();
+    size_t n = strlen(dd) + 16;
+    *out = malloc(n); /* the caller frees with free() */
+    if (*out)
+        snprintf(*out, n, "%s/pipelines", dd);
+    dltc__free(dd);
     return *out ? 0 : dltc__error_oom();
 }
 

@@ -34,7 +34,7 @@ static char *dupf(const char *fmt, const char *a, const char *b)
 
 /* dlt's data dir: $DLT_DATA_DIR, /var/dlt as root, $XDG_DATA_HOME/dlt when ~/.dlt does not
  * exist, else ~/.dlt. */
-static char *data_dir(void)
+char *dltc__data_dir(void)
 {
     const char *e = getenv("DLT_DATA_DIR");
     if (e && *e)
@@ -144,7 +144,7 @@ int dltc_pipeline_open(dltc_pipeline **out, const char *name, const dltc_pipelin
     if (opts->pipelines_dir) {
         p->pipelines_dir = dltc__strdup(opts->pipelines_dir);
     } else {
-        char *dd = data_dir();
+        char *dd = dltc__data_dir();
         p->pipelines_dir = dd ? dupf("%s/pipelines%s", dd, NULL) : NULL;
         dltc__free(dd);
     }

@@ -47,6 +47,10 @@ struct dltc_load_info {
     size_t ncounts;
 };
 
+/* dlt's data dir (malloc'd): $DLT_DATA_DIR, /var/dlt as root, $XDG_DATA_HOME/dlt when ~/.dlt
+ * does not exist, else ~/.dlt. */
+char *dltc__data_dir(void);
+
 /* Steps (each also runs alone). */
 int dltc__pipeline_normalize_pending(dltc_pipeline *p, size_t *count);
 int dltc__pipeline_load_pending(dltc_pipeline *p, dltc_load_info *info);
