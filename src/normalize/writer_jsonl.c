@@ -97,22 +97,63 @@ static int ensure_keys(dltc_writer *w, const dltc_table *t)
     return 0;
 }
 
+/* Bytes a value takes when it is one of the common kinds written inline; 0 otherwise. */
+static inline size_t inline_size(const dltc_value *v)
+{
+    switch (v->type) {
+    case DLTC_TYPE_STRING:
+        return (v->flags & DLTC_VF_CLEAN) ? (size_t)v->len + 2 : 0;
+    case DLTC_TYPE_INT:
+    case DLTC_TYPE_DOUBLE:
+        return v->lex ? v->len : 0;
+    case DLTC_TYPE_BOOL:
+        return 5;
+    default:
+        return 0;
+    }
+}
+
 static int jsonl_write_row(dltc_writer *w, const dltc_table *t, const dltc_cell *cells, size_t n)
 {
     int rc = ensure_keys(w, t);
     if (rc)
         return rc;
     dltc_buf *b = &w->buf;
-    if ((rc = dltc__buf_putc(b, '{')))
+    /* room for the whole row when every value is of an inline kind (the usual case) */
+    size_t need = n + 3;
+    for (size_t i = 0; i < n; i++)
+        need += w->keylens[cells[i].col] + inline_size(&cells[i].val);
+    if ((rc = dltc__buf_reserve(b, need)))
         return rc;
+    b->data[b->len++] = '{';
     for (size_t i = 0; i < n; i++) {
-        if (i && (rc = dltc__buf_putc(b, ',')))
-            return rc;
+        if (i)
+            b->data[b->len++] = ',';
         uint32_t c = cells[i].col;
-        if ((rc = dltc__buf_put(b, w->keys[c], w->keylens[c])))
+        const dltc_value *v = &cells[i].val;
+        size_t room = inline_size(v);
+        if (b->cap - b->len < (size_t)w->keylens[c] + room + 3 &&
+            (rc = dltc__buf_reserve(b, (size_t)w->keylens[c] + room + 3)))
             return rc;
-        if ((rc = dltc__json_write(b, &cells[i].val)))
-            return rc;
+        memcpy(b->data + b->len, w->keys[c], w->keylens[c]);
+        b->len += w->keylens[c];
+        if (!room) {
+            if ((rc = dltc__json_write(b, v)))
+                return rc;
+            continue;
+        }
+        char *o = b->data + b->len;
+        if (v->type == DLTC_TYPE_STRING) {
+            o[0] = '"';
+            memcpy(o + 1, v->u.s, v->len);
+            o[v->len + 1] = '"';
+        } else if (v->type == DLTC_TYPE_BOOL) {
+            room = v->u.i ? 4 : 5;
+            memcpy(o, v->u.i ? "true" : "false", room);
+        } else {
+            memcpy(o, v->lex, v->len);
+        }
+        b->len += room;
     }
     if ((rc = dltc__buf_put(b, "}\n", 2)))
         return rc;
