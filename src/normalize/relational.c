@@ -497,43 +497,70 @@ static int random_id(char out[ID_CHARS + 2])
     return rc;
 }
 
+/* "<parent id>_<table>_<idx>" into buf; 0 when it does not fit. */
+static size_t nested_msg(char *buf, size_t cap, const char *parent_id, const char *table,
+                         long idx)
+{
+    size_t pl = strlen(parent_id), tl = strlen(table);
+    if (pl + tl + 24 >= cap)
+        return 0;
+    char *p = buf;
+    memcpy(p, parent_id, pl);
+    p += pl;
+    *p++ = '_';
+    memcpy(p, table, tl);
+    p += tl;
+    *p++ = '_';
+    char digits[24];
+    int nd = 0;
+    unsigned long u = (unsigned long)idx;
+    do {
+        digits[nd++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    while (nd)
+        *p++ = digits[--nd];
+    return (size_t)(p - buf);
+}
+
 /* SHAKE-128 of "<parent id>_<table>_<idx>" (dlt's _get_nested_row_hash) */
 static void nested_id(char out[ID_CHARS + 2], const char *parent_id, const char *table, long idx)
 {
     char buf[1024];
-    size_t pl = strlen(parent_id), tl = strlen(table);
     uint8_t h[ID_BYTES];
-    if (pl + tl + 24 < sizeof(buf)) {
-        char *p = buf;
-        memcpy(p, parent_id, pl);
-        p += pl;
-        *p++ = '_';
-        memcpy(p, table, tl);
-        p += tl;
-        *p++ = '_';
-        char digits[24];
-        int nd = 0;
-        unsigned long u = (unsigned long)idx;
-        do {
-            digits[nd++] = (char)('0' + u % 10);
-            u /= 10;
-        } while (u);
-        while (nd)
-            *p++ = digits[--nd];
-        dltc__shake128_fast(buf, (size_t)(p - buf), h, sizeof(h));
+    size_t n = nested_msg(buf, sizeof(buf), parent_id, table, idx);
+    if (n) {
+        dltc__shake128_fast(buf, n, h, sizeof(h));
     } else {
-        int n;
         size_t len = strlen(parent_id) + strlen(table) + 32;
         char *big = dltc__malloc(len);
         if (!big) {
             memset(h, 0, sizeof(h));
         } else {
-            n = snprintf(big, len, "%s_%s_%ld", parent_id, table, idx);
-            dltc__shake128_fast(big, (size_t)n, h, sizeof(h));
+            int k = snprintf(big, len, "%s_%s_%ld", parent_id, table, idx);
+            dltc__shake128_fast(big, (size_t)k, h, sizeof(h));
             dltc__free(big);
         }
     }
     make_id(out, h);
+}
+
+/* The ids of nested rows idx and idx + 1, hashed together (two permutations at once). */
+static void nested_id_pair(char out0[ID_CHARS + 2], char out1[ID_CHARS + 2],
+                           const char *parent_id, const char *table, long idx)
+{
+    char m0[512], m1[512];
+    size_t n0 = nested_msg(m0, sizeof(m0), parent_id, table, idx);
+    size_t n1 = nested_msg(m1, sizeof(m1), parent_id, table, idx + 1);
+    if (!n0 || !n1) {
+        nested_id(out0, parent_id, table, idx);
+        nested_id(out1, parent_id, table, idx + 1);
+        return;
+    }
+    uint8_t h0[ID_BYTES], h1[ID_BYTES];
+    dltc__shake128_x2(m0, n0, m1, n1, h0, h1, ID_BYTES);
+    make_id(out0, h0);
+    make_id(out1, h1);
 }
 
 static void string_value(dltc_value *v, const char *s, size_t n)
@@ -559,7 +586,7 @@ static int table_nesting(dltc_relational *r, dltc_table *root)
  * parent_id NULL = a root row. */
 static int emit_row(dltc_relational *r, tstate *ts, const dltc_value *obj,
                     const dltc_value *scalar, int level, const char *parent_id, long idx,
-                    const char *root_id_in, int propagate)
+                    const char *nested, const char *root_id_in, int propagate)
 {
     int rc;
     size_t base = r->ncells;
@@ -638,6 +665,8 @@ static int emit_row(dltc_relational *r, tstate *ts, const dltc_value *obj,
         const dltc_value *iv = &r->cells[ts->pos[id_col]].val;
         memcpy(row_id, iv->u.s, iv->len);
         row_id[iv->len] = '\0';
+    } else if (nested) {
+        memcpy(row_id, nested, ID_CHARS + 1);
     } else if (parent_id) {
         nested_id(row_id, parent_id, ts->t->name, idx);
     } else if ((rc = random_id(row_id))) {
@@ -707,11 +736,20 @@ static int process_lists(dltc_relational *r, tstate *ts, pending_list *lists, si
         if (!child)
             return dltc_error_last()->code ? dltc_error_last()->code : DLTC_ENOMEM;
         const dltc_value *arr = lists[li].arr;
+        char ids[2][ID_CHARS + 2];
         for (uint32_t i = 0; i < arr->len; i++) {
             const dltc_value *e = &arr->u.arr[i];
             int rc;
+            /* ids are hashed two at a time */
+            if (i % 2 == 0) {
+                if (i + 1 < arr->len)
+                    nested_id_pair(ids[0], ids[1], row_id, child->t->name, (long)i);
+                else
+                    nested_id(ids[0], row_id, child->t->name, (long)i);
+            }
+            const char *nid = ids[i % 2];
             if (e->type == DLTC_TYPE_OBJECT) {
-                rc = emit_row(r, child, e, NULL, level - 1, row_id, (long)i, root_id, 0);
+                rc = emit_row(r, child, e, NULL, level - 1, row_id, (long)i, nid, root_id, 0);
             } else if (e->type == DLTC_TYPE_ARRAY) {
                 /* list of lists: a {"list": [...]} row one level deeper */
                 dltc_member m;
@@ -722,9 +760,9 @@ static int process_lists(dltc_relational *r, tstate *ts, pending_list *lists, si
                 dltc__value_set_type(&mock, DLTC_TYPE_OBJECT);
                 mock.u.obj = &m;
                 mock.len = 1;
-                rc = emit_row(r, child, &mock, NULL, level - 2, row_id, (long)i, root_id, 0);
+                rc = emit_row(r, child, &mock, NULL, level - 2, row_id, (long)i, nid, root_id, 0);
             } else {
-                rc = emit_row(r, child, NULL, e, level - 1, row_id, (long)i, root_id, 0);
+                rc = emit_row(r, child, NULL, e, level - 1, row_id, (long)i, nid, root_id, 0);
             }
             if (rc)
                 return rc;
@@ -743,7 +781,7 @@ int dltc__relational_item(dltc_relational *r, dltc_table *root, const dltc_value
     int level = table_nesting(r, root);
     int propagate = dltc__schema_propagates(r->schema, root->name);
     if (item->type == DLTC_TYPE_OBJECT)
-        return emit_row(r, ts, item, NULL, level, NULL, 0, NULL, propagate);
+        return emit_row(r, ts, item, NULL, level, NULL, 0, NULL, NULL, propagate);
     /* non-dict items are wrapped as {"value": item} */
     dltc_member m;
     m.key = "value";
@@ -753,7 +791,7 @@ int dltc__relational_item(dltc_relational *r, dltc_table *root, const dltc_value
     dltc__value_set_type(&wrapped, DLTC_TYPE_OBJECT);
     wrapped.u.obj = &m;
     wrapped.len = 1;
-    return emit_row(r, ts, &wrapped, NULL, level, NULL, 0, NULL, propagate);
+    return emit_row(r, ts, &wrapped, NULL, level, NULL, 0, NULL, NULL, propagate);
 }
 
 int dltc__relational_new(dltc_relational **out, dltc_schema *schema,

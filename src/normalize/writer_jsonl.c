@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #define FLUSH_AT (256u * 1024u)
-#define SYNC_EVERY (8u * 1024u * 1024u)
+#define SYNC_EVERY (4u * 1024u * 1024u)
 
 struct dltc_writer {
     int fd;

@@ -39,6 +39,25 @@ static void nested_row_id_known_value(void **state)
     assert_string_equal(out, "iyCVppRHkEUZeA");
 }
 
+static void shake_x2_matches_single(void **state)
+{
+    (void)state;
+    char m0[200], m1[200];
+    for (size_t i = 0; i < sizeof(m0); i++) {
+        m0[i] = (char)(i * 13 + 1);
+        m1[i] = (char)(i * 31 + 7);
+    }
+    for (size_t l0 = 0; l0 < sizeof(m0); l0 += 7)
+        for (size_t l1 = 0; l1 < sizeof(m1); l1 += 11) {
+            uint8_t a0[32], a1[32], b0[32], b1[32];
+            dltc__shake128_x2(m0, l0, m1, l1, a0, a1, 10);
+            dltc__shake128(m0, l0, b0, 10);
+            dltc__shake128(m1, l1, b1, 10);
+            assert_memory_equal(a0, b0, 10);
+            assert_memory_equal(a1, b1, 10);
+        }
+}
+
 static void base64_round_trip(void **state)
 {
     (void)state;
@@ -61,6 +80,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(shake_fast_matches_openssl),
         cmocka_unit_test(nested_row_id_known_value),
+        cmocka_unit_test(shake_x2_matches_single),
         cmocka_unit_test(base64_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

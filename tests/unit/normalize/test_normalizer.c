@@ -143,13 +143,16 @@ static void nested_ids_are_deterministic(void **state)
 {
     fixture *f = *state;
     open_n(f, "p");
-    const char *json = "{\"_dlt_id\":\"abc\",\"tags\":[\"a\"]}";
+    const char *json = "{\"_dlt_id\":\"abc\",\"tags\":[\"a\",\"b\",\"c\"]}";
     assert_int_equal(dltc_normalizer_feed_json(f->n, json, strlen(json), NULL), 0);
     assert_int_equal(dltc_normalizer_finish(f->n), 0);
     char *rows = table_file(f, "p__tags");
-    /* base64(shake128("abc_p__tags_0")[:10]) */
+    /* base64(shake128("abc_p__tags_<idx>")[:10]) from Python's hashlib; the normalizer
+     * hashes ids 0 and 1 together and 2 alone */
     assert_non_null(strstr(rows, "\"_dlt_parent_id\":\"abc\""));
     assert_non_null(strstr(rows, "\"_dlt_id\":\"" "XOxiRnqTePNbuA" "\""));
+    assert_non_null(strstr(rows, "\"_dlt_id\":\"" "ydS7ATiz05rCSQ" "\""));
+    assert_non_null(strstr(rows, "\"_dlt_id\":\"" "9vaBBsUNLN1QTg" "\""));
     free(rows);
 }
 
