@@ -16,6 +16,11 @@ expect_code() { # expected actual what
 out=$("$dlt" --version); expect_code 0 $? "--version"
 [[ $out =~ ^dlt\ [0-9]+\.[0-9]+\.[0-9]+$ ]] && ok || bad "--version printed '$out'"
 
+# DuckDB is loaded on first use, not at start (dlt --version stays fast)
+if command -v ldd >/dev/null; then
+  ldd "$dlt" | grep -q libduckdb && bad "dlt links libduckdb at start" || ok
+fi
+
 # usage errors exit 2
 "$dlt" >/dev/null 2>&1; expect_code 2 $? "no command"
 "$dlt" frobnicate >/dev/null 2>&1; expect_code 2 $? "unknown command"

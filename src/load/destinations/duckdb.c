@@ -31,6 +31,143 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dlfcn.h>
+#include <stdio.h>
+#include <pthread.h>
+
+/* libduckdb is loaded on first use (dlopen), not at program start: it is 70 MB of C++ whose
+ * relocation costs ~20 ms, which every `dlt` command would pay even when it never touches
+ * DuckDB. The calls below go through these pointers. */
+#define DLTC_DUCKDB_FUNCTIONS(X) \
+    X(duckdb_append_data_chunk) \
+    X(duckdb_appender_close) \
+    X(duckdb_appender_column_count) \
+    X(duckdb_appender_column_type) \
+    X(duckdb_appender_create_ext) \
+    X(duckdb_appender_destroy) \
+    X(duckdb_appender_error) \
+    X(duckdb_close) \
+    X(duckdb_column_count) \
+    X(duckdb_column_logical_type) \
+    X(duckdb_column_name) \
+    X(duckdb_connect) \
+    X(duckdb_create_config) \
+    X(duckdb_create_data_chunk) \
+    X(duckdb_create_logical_type) \
+    X(duckdb_data_chunk_get_size) \
+    X(duckdb_data_chunk_get_vector) \
+    X(duckdb_data_chunk_reset) \
+    X(duckdb_data_chunk_set_size) \
+    X(duckdb_decimal_internal_type) \
+    X(duckdb_decimal_scale) \
+    X(duckdb_decimal_width) \
+    X(duckdb_destroy_config) \
+    X(duckdb_destroy_data_chunk) \
+    X(duckdb_destroy_logical_type) \
+    X(duckdb_destroy_result) \
+    X(duckdb_disconnect) \
+    X(duckdb_enum_dictionary_value) \
+    X(duckdb_enum_internal_type) \
+    X(duckdb_fetch_chunk) \
+    X(duckdb_free) \
+    X(duckdb_get_type_id) \
+    X(duckdb_logical_type_get_alias) \
+    X(duckdb_open_ext) \
+    X(duckdb_query) \
+    X(duckdb_result_error) \
+    X(duckdb_string_t_data) \
+    X(duckdb_string_t_length) \
+    X(duckdb_validity_row_is_valid) \
+    X(duckdb_validity_set_row_validity) \
+    X(duckdb_vector_assign_string_element_len) \
+    X(duckdb_vector_ensure_validity_writable) \
+    X(duckdb_vector_get_data) \
+    X(duckdb_vector_get_validity) \
+    X(duckdb_vector_size)
+
+#define DLTC_DECLARE(name) static __typeof__(name) *p_##name;
+DLTC_DUCKDB_FUNCTIONS(DLTC_DECLARE)
+#undef DLTC_DECLARE
+#define duckdb_append_data_chunk (*p_duckdb_append_data_chunk)
+#define duckdb_appender_close (*p_duckdb_appender_close)
+#define duckdb_appender_column_count (*p_duckdb_appender_column_count)
+#define duckdb_appender_column_type (*p_duckdb_appender_column_type)
+#define duckdb_appender_create_ext (*p_duckdb_appender_create_ext)
+#define duckdb_appender_destroy (*p_duckdb_appender_destroy)
+#define duckdb_appender_error (*p_duckdb_appender_error)
+#define duckdb_close (*p_duckdb_close)
+#define duckdb_column_count (*p_duckdb_column_count)
+#define duckdb_column_logical_type (*p_duckdb_column_logical_type)
+#define duckdb_column_name (*p_duckdb_column_name)
+#define duckdb_connect (*p_duckdb_connect)
+#define duckdb_create_config (*p_duckdb_create_config)
+#define duckdb_create_data_chunk (*p_duckdb_create_data_chunk)
+#define duckdb_create_logical_type (*p_duckdb_create_logical_type)
+#define duckdb_data_chunk_get_size (*p_duckdb_data_chunk_get_size)
+#define duckdb_data_chunk_get_vector (*p_duckdb_data_chunk_get_vector)
+#define duckdb_data_chunk_reset (*p_duckdb_data_chunk_reset)
+#define duckdb_data_chunk_set_size (*p_duckdb_data_chunk_set_size)
+#define duckdb_decimal_internal_type (*p_duckdb_decimal_internal_type)
+#define duckdb_decimal_scale (*p_duckdb_decimal_scale)
+#define duckdb_decimal_width (*p_duckdb_decimal_width)
+#define duckdb_destroy_config (*p_duckdb_destroy_config)
+#define duckdb_destroy_data_chunk (*p_duckdb_destroy_data_chunk)
+#define duckdb_destroy_logical_type (*p_duckdb_destroy_logical_type)
+#define duckdb_destroy_result (*p_duckdb_destroy_result)
+#define duckdb_disconnect (*p_duckdb_disconnect)
+#define duckdb_enum_dictionary_value (*p_duckdb_enum_dictionary_value)
+#define duckdb_enum_internal_type (*p_duckdb_enum_internal_type)
+#define duckdb_fetch_chunk (*p_duckdb_fetch_chunk)
+#define duckdb_free (*p_duckdb_free)
+#define duckdb_get_type_id (*p_duckdb_get_type_id)
+#define duckdb_logical_type_get_alias (*p_duckdb_logical_type_get_alias)
+#define duckdb_open_ext (*p_duckdb_open_ext)
+#define duckdb_query (*p_duckdb_query)
+#define duckdb_result_error (*p_duckdb_result_error)
+#define duckdb_string_t_data (*p_duckdb_string_t_data)
+#define duckdb_string_t_length (*p_duckdb_string_t_length)
+#define duckdb_validity_row_is_valid (*p_duckdb_validity_row_is_valid)
+#define duckdb_validity_set_row_validity (*p_duckdb_validity_set_row_validity)
+#define duckdb_vector_assign_string_element_len (*p_duckdb_vector_assign_string_element_len)
+#define duckdb_vector_ensure_validity_writable (*p_duckdb_vector_ensure_validity_writable)
+#define duckdb_vector_get_data (*p_duckdb_vector_get_data)
+#define duckdb_vector_get_validity (*p_duckdb_vector_get_validity)
+#define duckdb_vector_size (*p_duckdb_vector_size)
+
+#ifndef DLTC_DUCKDB_LIB_PATH
+#define DLTC_DUCKDB_LIB_PATH "libduckdb.so"
+#endif
+
+static pthread_once_t g_load_once = PTHREAD_ONCE_INIT;
+static char g_load_error[512];
+
+static void load_library(void)
+{
+    const char *path = getenv("DLTC_DUCKDB_LIB");
+    if (!path || !*path)
+        path = DLTC_DUCKDB_LIB_PATH;
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        snprintf(g_load_error, sizeof(g_load_error),
+                 "DuckDB library not loaded: %s (run scripts/bootstrap, or set DLTC_DUCKDB_LIB "
+                 "to libduckdb.so)", dlerror());
+        return;
+    }
+#define DLTC_RESOLVE(name)                                                                      \
+    if (!g_load_error[0] && !(*(void **)&p_##name = dlsym(h, #name)))                           \
+        snprintf(g_load_error, sizeof(g_load_error), "%s: DuckDB function %s is missing", path,  \
+                 #name);
+    DLTC_DUCKDB_FUNCTIONS(DLTC_RESOLVE)
+#undef DLTC_RESOLVE
+}
+
+/* 0 once libduckdb is loaded, else DLTC_EDATABASE with the reason. */
+static int ensure_library(void)
+{
+    pthread_once(&g_load_once, load_library);
+    return g_load_error[0] ? dltc__error_set(DLTC_EDATABASE, "%s", g_load_error) : 0;
+}
+
 
 struct dltc_duckdb {
     duckdb_database db;
@@ -72,6 +209,9 @@ static int db_error(int code, const char *prefix, const char *msg)
 
 int dltc__duckdb_open(dltc_duckdb **out, const char *path)
 {
+    int lrc = ensure_library();
+    if (lrc)
+        return lrc;
     dltc_duckdb *d = dltc__calloc(1, sizeof(*d));
     if (!d)
         return dltc__error_oom();
