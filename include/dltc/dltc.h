@@ -7,6 +7,7 @@
 #include "dltc/schema.h"
 #include "dltc/normalize.h"
 #include "dltc/dataset.h"
+#include "dltc/resource.h"
 #include "dltc/pipeline.h"
 
 #endif

@@ -59,6 +59,13 @@ DLTC_EXTERN int dltc_pipeline_run_json(dltc_pipeline *p, const char *json, size_
 DLTC_EXTERN int dltc_pipeline_run_files(dltc_pipeline *p, const char *const *paths, size_t n,
                                         const dltc_run_options *opts, dltc_load_info **info);
 
+/* Run the selected resources of a source: extract (calling the resources) → normalize →
+ * load, finishing pending packages first. In this version every table goes to the
+ * pipeline's default schema (as dlt does for standalone resources). */
+struct dltc_source;
+DLTC_EXTERN int dltc_pipeline_run_source(dltc_pipeline *p, struct dltc_source *src,
+                                         dltc_load_info **info);
+
 /* Run SQL against the pipeline's dataset (the dataset is the default schema). */
 DLTC_EXTERN int dltc_pipeline_query(dltc_pipeline *p, const char *sql, dltc_rows **out);
 
@@ -76,6 +83,32 @@ DLTC_EXTERN int dltc_pipeline_schema_export(dltc_pipeline *p, char **out, int js
  * (dltc_free). */
 DLTC_EXTERN int dltc_load_info_format(char **out, const dltc_load_info *info);
 DLTC_EXTERN void dltc_load_info_free(dltc_load_info *info);
+
+/* `dlt pipeline NAME load-package [LOAD_ID]` as text, in dlt's words: where the package is,
+ * its state (EXTRACTED, NORMALIZED, LOADED or ABORTED), the tables it updated, and its jobs
+ * with state, file type and size. load_id NULL: the newest package in any stage.
+ * DLTC_ENOTFOUND when there is no such package. *out is the caller's (dltc_free). */
+DLTC_EXTERN int dltc_pipeline_load_package_info(dltc_pipeline *p, const char *load_id,
+                                                char **out);
+/* `dlt pipeline NAME failed-jobs` as text: for each loaded and then each normalized package
+ * its failed jobs (job id, table, file type, path, the error text) or "No failed jobs
+ * found". *out is the caller's (dltc_free). */
+DLTC_EXTERN int dltc_pipeline_failed_jobs(dltc_pipeline *p, char **out);
+/* Delete the extracted and normalized packages (and the run marker of a run that died); the
+ * destination, the schema and the state are not touched, as dlt. Takes the pipeline lock.
+ * *count (may be NULL) is the number deleted; *out (may be NULL) lists them, one line each
+ * (the caller's, dltc_free). */
+DLTC_EXTERN int dltc_pipeline_drop_pending_packages(dltc_pipeline *p, size_t *count,
+                                                    char **out);
+/* Drop the root tables `tables` and their nested tables: with apply != 0 from the destination
+ * (one transaction, children first, with a _dlt_version row for the new schema) and from the
+ * pipeline schema (saved with a new version); resource state would be reset (there is none
+ * yet). With apply == 0 nothing changes. *out describes the plan (and the result); it is the
+ * caller's (dltc_free). DLTC_ENOTFOUND for a table not in the schema, DLTC_EINVALID for a
+ * system (_dlt_*) or nested table, or (apply) when packages are pending. Takes the pipeline
+ * lock when applying. */
+DLTC_EXTERN int dltc_pipeline_drop_tables(dltc_pipeline *p, const char *const *tables, size_t n,
+                                          int apply, char **out);
 
 #ifdef __cplusplus
 }

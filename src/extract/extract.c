@@ -200,6 +200,63 @@ static int package_state(const char *pkg, const char *load_id, const char *finge
     return rc;
 }
 
+int dltc__extract_begin(dltc_storage *storage, const char *load_id, char **pkg)
+{
+    int rc = dltc__package_begin_extract(storage, load_id, pkg);
+    dltc__crash_point("extract:after-begin");
+    return rc;
+}
+
+int dltc__extract_job_path(dltc_buf *out, const char *pkg, const char *table, const char *ext)
+{
+    return job_path(out, pkg, table, ext);
+}
+
+int dltc__extract_finish(dltc_storage *storage, dltc_schema *s, dltc_state *st, char *pkg,
+                         const char *load_id, const char *fingerprint, const dltc_buf *sources,
+                         int ok)
+{
+    int rc = ok ? 0 : (dltc_error_last()->code ? dltc_error_last()->code : DLTC_ERROR);
+    /* the state goes with the data when it changed since the last extract */
+    if (!rc)
+        rc = dltc__state_add_schema_name(st, s->name);
+    if (!rc) {
+        int changed = dltc__state_update_hash(st);
+        rc = changed < 0 ? changed : 0;
+        if (!rc && (!st->last_extracted_hash || strcmp(st->last_extracted_hash, st->version_hash))) {
+            rc = ensure_state_table(s);
+            if (!rc)
+                rc = state_job(pkg, st, load_id);
+        }
+    }
+    dltc__crash_point("extract:after-state");
+    char *doc = NULL;
+    dltc_buf path = DLTC_BUF_INIT;
+    if (!rc)
+        rc = dltc_schema_export(&doc, s, DLTC_SCHEMA_JSON, 0);
+    if (!rc)
+        rc = dltc__buf_printf(&path, "%s/schema.json", pkg);
+    if (!rc)
+        rc = dltc__write_file_atomic(path.data, doc, strlen(doc));
+    dltc_free(doc);
+    dltc_buf none = DLTC_BUF_INIT;
+    if (!rc)
+        rc = package_state(pkg, load_id, fingerprint, sources ? sources : &none);
+    dltc__crash_point("extract:before-commit");
+    if (!rc)
+        rc = dltc__package_commit_extract(storage, pkg, load_id);
+    else
+        dltc__package_abort_extract(storage, pkg);
+    dltc__crash_point("extract:after-commit");
+    if (!rc) {
+        dltc__free(st->last_extracted_hash);
+        st->last_extracted_hash = dltc__strdup(st->version_hash);
+        st->last_extracted_at_us = dltc__now_us();
+    }
+    dltc__buf_free(&path);
+    return rc;
+}
+
 int dltc__extract_plain(dltc_storage *storage, dltc_schema *s, dltc_state *st,
                         const dltc_extract_input *in, const dltc_table_hints *hints,
                         const char *fingerprint, const char *load_id)
@@ -209,10 +266,9 @@ int dltc__extract_plain(dltc_storage *storage, dltc_schema *s, dltc_state *st,
     if (rc)
         return rc;
     char *pkg = NULL;
-    rc = dltc__package_begin_extract(storage, load_id, &pkg);
+    rc = dltc__extract_begin(storage, load_id, &pkg);
     if (rc)
         return rc;
-    dltc__crash_point("extract:after-begin");
     dltc_buf path = DLTC_BUF_INIT;
     if (in->json) {
         rc = job_path(&path, pkg, t->name, "json");
@@ -237,46 +293,11 @@ int dltc__extract_plain(dltc_storage *storage, dltc_schema *s, dltc_state *st,
             rc = dltc__json_write_string(&sources, src, strlen(src));
         dltc__crash_point("extract:after-job");
     }
-    /* the state goes with the data when it changed since the last extract */
-    if (!rc)
-        rc = dltc__state_add_schema_name(st, s->name);
-    if (!rc) {
-        int changed = dltc__state_update_hash(st);
-        rc = changed < 0 ? changed : 0;
-        if (!rc && (!st->last_extracted_hash || strcmp(st->last_extracted_hash, st->version_hash))) {
-            rc = ensure_state_table(s);
-            if (!rc)
-                rc = state_job(pkg, st, load_id);
-        }
-    }
-    dltc__crash_point("extract:after-state");
-    char *doc = NULL;
-    if (!rc)
-        rc = dltc_schema_export(&doc, s, DLTC_SCHEMA_JSON, 0);
-    if (!rc) {
-        dltc__buf_clear(&path);
-        rc = dltc__buf_printf(&path, "%s/schema.json", pkg);
-    }
-    if (!rc)
-        rc = dltc__write_file_atomic(path.data, doc, strlen(doc));
-    dltc_free(doc);
-    if (!rc)
-        rc = package_state(pkg, load_id, fingerprint, &sources);
+    int frc = dltc__extract_finish(storage, s, st, pkg, load_id, fingerprint, &sources, rc == 0);
     dltc__buf_free(&sources);
-    dltc__crash_point("extract:before-commit");
-    if (!rc)
-        rc = dltc__package_commit_extract(storage, pkg, load_id);
-    else
-        dltc__package_abort_extract(storage, pkg);
-    dltc__crash_point("extract:after-commit");
-    if (!rc) {
-        dltc__free(st->last_extracted_hash);
-        st->last_extracted_hash = dltc__strdup(st->version_hash);
-        st->last_extracted_at_us = dltc__now_us();
-    }
     dltc__buf_free(&path);
     dltc__free(pkg);
-    return rc;
+    return rc ? rc : frc;
 }
 
 int dltc__extract_fingerprint(const dltc_extract_input *in, const dltc_table_hints *h,

@@ -21,6 +21,15 @@ int dltc__extract_plain(dltc_storage *storage, dltc_schema *s, dltc_state *st,
                         const dltc_extract_input *in, const dltc_table_hints *hints,
                         const char *fingerprint, const char *load_id);
 
+/* The pieces, for other extractors (resources): a package folder; a new job path in it;
+ * then the state row, schema.json, load_package_state.json and the commit — or, when !ok,
+ * the folder is dropped and the last error returned. */
+int dltc__extract_begin(dltc_storage *storage, const char *load_id, char **pkg);
+int dltc__extract_job_path(dltc_buf *out, const char *pkg, const char *table, const char *ext);
+int dltc__extract_finish(dltc_storage *storage, dltc_schema *s, dltc_state *st, char *pkg,
+                         const char *load_id, const char *fingerprint, const dltc_buf *sources,
+                         int ok);
+
 /* A fingerprint of the input (files by path, size, mtime, inode; text by content) and the
  * hints. 1 when the input cannot be recognized again (standard input). */
 int dltc__extract_fingerprint(const dltc_extract_input *in, const dltc_table_hints *h,

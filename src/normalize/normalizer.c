@@ -8,6 +8,7 @@
 #include "common/hash.h"
 #include "common/time.h"
 #include "formats/json.h"
+#include "formats/typed_json.h"
 #include "normalize/normalizer_int.h"
 #include "normalize/relational.h"
 #include "normalize/writer.h"
@@ -44,6 +45,7 @@ struct dltc_normalizer {
     uint64_t items;
     int failed;
     int finished;
+    int typed; /* items are dlt's typed JSON (extract packages of resources) */
 };
 
 /* ---- output files ---- */
@@ -228,7 +230,10 @@ static int feed_reader(dltc_normalizer *n, dltc_json_reader *rd, const char *nam
     int rc;
     dltc_value *item;
     while ((rc = dltc__json_reader_next(rd, &n->arena, &item)) == 0) {
-        rc = dltc__relational_item(n->rel, n->root, item, &n->arena);
+        if (n->typed)
+            rc = dltc__typed_json_decode(&n->arena, item);
+        if (!rc)
+            rc = dltc__relational_item(n->rel, n->root, item, &n->arena);
         if (rc) {
             dltc__error_prefix("%s:%llu: ", name,
                                (unsigned long long)dltc__json_reader_item_line(rd));
@@ -400,4 +405,9 @@ void dltc_normalizer_free(dltc_normalizer *n)
     dltc__free(n->out_dir);
     dltc__free(n->layout);
     dltc__free(n);
+}
+
+void dltc__normalizer_set_typed(dltc_normalizer *n, int typed)
+{
+    n->typed = typed;
 }

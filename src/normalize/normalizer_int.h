@@ -8,4 +8,7 @@
  * job was copied from). */
 int dltc__normalizer_feed_file_named(dltc_normalizer *n, const char *path, const char *name);
 
+/* The input is dlt's typed JSON: prefixed strings become typed values. */
+void dltc__normalizer_set_typed(dltc_normalizer *n, int typed);
+
 #endif

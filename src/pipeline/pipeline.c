@@ -364,6 +364,10 @@ static int normalize_package(dltc_pipeline *p, const char *load_id)
         }
         const dltc_value *from = sources && sources->type == DLTC_TYPE_OBJECT
                                      ? dltc_object_get(sources, jobs[i]) : NULL;
+        if (!rc) {
+            const char *ext = strrchr(jobs[i], '.');
+            dltc__normalizer_set_typed(n, ext && strcmp(ext, ".typed-jsonl") == 0);
+        }
         if (!rc)
             rc = dltc__normalizer_feed_file_named(
                 n, in.data, from && from->type == DLTC_TYPE_STRING ? from->u.s : NULL);

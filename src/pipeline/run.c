@@ -7,6 +7,7 @@
 #include "common/time.h"
 #include "dltc/schema.h"
 #include "extract/extract.h"
+#include "extract/resource_int.h"
 #include "formats/json.h"
 #include "load/destinations/duckdb.h"
 #include "load/sql.h"
@@ -143,15 +144,17 @@ static dltc_load_info *new_info(dltc_pipeline *p)
     return info;
 }
 
-static int run(dltc_pipeline *p, const dltc_extract_input *in, const dltc_run_options *o,
-               dltc_load_info **info_out)
+/* What a run extracts: plain data (with a fingerprint) or a source's resources. */
+typedef struct {
+    const dltc_extract_input *in; /* plain data, or NULL */
+    dltc_table_hints hints;
+    dltc_source *src; /* resources, or NULL */
+} run_input;
+
+static int run(dltc_pipeline *p, const run_input *ri, dltc_load_info **info_out)
 {
     if (info_out)
         *info_out = NULL;
-    if (!o || o->version != DLTC_RUN_OPTIONS_VERSION)
-        return dltc__error_set(DLTC_EINVALID, "run options: version mismatch");
-    if (!o->table_name || !*o->table_name)
-        return dltc__error_set(DLTC_EINVALID, "run options: table_name is required");
     double t0 = mono_s();
     int rc = dltc__pipeline_lock(p);
     if (rc)
@@ -169,12 +172,10 @@ static int run(dltc_pipeline *p, const dltc_extract_input *in, const dltc_run_op
     if (!rc)
         info->pending_completed = info->npackages;
     /* 2. the new data, unless the interrupted run had already extracted this very input */
-    dltc_table_hints h = {o->write_disposition, o->merge_strategy, o->primary_key, o->merge_key,
-                          o->max_table_nesting};
     char fp[48];
     int has_fp = 0;
-    if (!rc) {
-        int fr = dltc__extract_fingerprint(in, &h, fp);
+    if (!rc && ri->in) {
+        int fr = dltc__extract_fingerprint(ri->in, &ri->hints, fp);
         has_fp = fr == 0;
         if (fr < 0)
             rc = fr;
@@ -187,8 +188,11 @@ static int run(dltc_pipeline *p, const dltc_extract_input *in, const dltc_run_op
         rc = dltc__pipeline_schema(p, &s);
         if (!rc && has_fp)
             rc = marker_write(p, fp, load_id);
-        if (!rc)
-            rc = dltc__extract_plain(p->storage, s, &p->state, in, &h, has_fp ? fp : NULL, load_id);
+        if (!rc && ri->in)
+            rc = dltc__extract_plain(p->storage, s, &p->state, ri->in, &ri->hints,
+                                     has_fp ? fp : NULL, load_id);
+        else if (!rc)
+            rc = dltc__extract_source(p->storage, s, &p->state, ri->src, load_id);
         dltc__crash_point("run:after-extract");
         if (!rc)
             rc = dltc__state_save(&p->state, p->state_path);
@@ -228,11 +232,27 @@ static int run(dltc_pipeline *p, const dltc_extract_input *in, const dltc_run_op
     return rc;
 }
 
+static int plain_run(dltc_pipeline *p, const dltc_extract_input *in,
+                     const dltc_run_options *o, dltc_load_info **info)
+{
+    if (info)
+        *info = NULL;
+    if (!o || o->version != DLTC_RUN_OPTIONS_VERSION)
+        return dltc__error_set(DLTC_EINVALID, "run options: version mismatch");
+    if (!o->table_name || !*o->table_name)
+        return dltc__error_set(DLTC_EINVALID, "run options: table_name is required");
+    run_input ri = {in,
+                    {o->write_disposition, o->merge_strategy, o->primary_key, o->merge_key,
+                     o->max_table_nesting},
+                    NULL};
+    return run(p, &ri, info);
+}
+
 int dltc_pipeline_run_json(dltc_pipeline *p, const char *json, size_t len,
                            const dltc_run_options *opts, dltc_load_info **info)
 {
     dltc_extract_input in = {opts ? opts->table_name : NULL, json ? json : "", len, NULL, 0};
-    return run(p, &in, opts, info);
+    return plain_run(p, &in, opts, info);
 }
 
 int dltc_pipeline_run_files(dltc_pipeline *p, const char *const *paths, size_t n,
@@ -241,7 +261,17 @@ int dltc_pipeline_run_files(dltc_pipeline *p, const char *const *paths, size_t n
     if (!n)
         return dltc__error_set(DLTC_EINVALID, "no input files");
     dltc_extract_input in = {opts ? opts->table_name : NULL, NULL, 0, paths, n};
-    return run(p, &in, opts, info);
+    return plain_run(p, &in, opts, info);
+}
+
+int dltc_pipeline_run_source(dltc_pipeline *p, struct dltc_source *src, dltc_load_info **info)
+{
+    if (info)
+        *info = NULL;
+    if (!src)
+        return dltc__error_set(DLTC_EINVALID, "no source to run");
+    run_input ri = {NULL, {NULL, NULL, NULL, NULL, -1}, src};
+    return run(p, &ri, info);
 }
 
 /* ---- load info ---- */

@@ -1,0 +1,174 @@
+/* Resources through a pipeline: map, per-item table names, an unselected parent feeding a
+ * transformer, and a failing resource that loads nothing. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "dltc/dltc.h"
+#include "testutil.h"
+
+typedef struct {
+    char *dir;
+    dltc_pipeline *p;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof(*f));
+    f->dir = tu_mkdtemp();
+    char pd[4096], db[4096];
+    snprintf(pd, sizeof(pd), "%s/pipelines", f->dir);
+    snprintf(db, sizeof(db), "%s/test.duckdb", f->dir);
+    dltc_pipeline_options o = DLTC_PIPELINE_OPTIONS_INIT;
+    o.pipelines_dir = pd;
+    o.credentials = db;
+    assert_int_equal(dltc_pipeline_open(&f->p, "res", &o), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    dltc_pipeline_free(f->p);
+    tu_rmrf(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static long long scalar(dltc_pipeline *p, const char *sql)
+{
+    dltc_rows *rows = NULL;
+    if (dltc_pipeline_query(p, sql, &rows))
+        fail_msg("%s: %s", sql, dltc_error_last()->message);
+    long long v = dltc_value_get_int(dltc_rows_get(rows, 0, 0));
+    dltc_rows_free(rows);
+    return v;
+}
+
+static int events(dltc_yield *y, void *payload)
+{
+    int *calls = payload;
+    if ((*calls)++)
+        return DLTC_ITEROVER;
+    const char *json = "{\"kind\":\"click\",\"n\":1}\n{\"kind\":\"view\",\"n\":2}\n"
+                       "{\"kind\":\"click\",\"n\":3}";
+    return dltc_yield_json(y, json, strlen(json));
+}
+
+static const char *by_kind(const dltc_value *item, void *payload)
+{
+    (void)payload;
+    return dltc_value_get_str(dltc_object_get(item, "kind"), NULL);
+}
+
+static const dltc_value *double_n(const dltc_value *item, dltc_doc *doc, void *payload)
+{
+    (void)payload;
+    dltc_value *o = dltc_value_object(doc);
+    dltc_object_set(doc, o, "kind",
+                    dltc_value_cstring(doc, dltc_value_get_str(dltc_object_get(item, "kind"), NULL)));
+    dltc_object_set(doc, o, "n", dltc_value_int(doc, 2 * dltc_value_get_int(dltc_object_get(item, "n"))));
+    return o;
+}
+
+static void map_and_dynamic_tables(void **state)
+{
+    fx *f = *state;
+    int calls = 0;
+    dltc_source *src;
+    dltc_resource *r;
+    dltc_resource_options o = DLTC_RESOURCE_OPTIONS_INIT;
+    o.table_name_fn = by_kind;
+    assert_int_equal(dltc_source_new(&src, "res"), 0);
+    assert_int_equal(dltc_resource_new(&r, "events", events, &calls, &o), 0);
+    assert_int_equal(dltc_resource_add_map(r, double_n, NULL), 0);
+    assert_int_equal(dltc_source_add(src, r), 0);
+    if (dltc_pipeline_run_source(f->p, src, NULL))
+        fail_msg("run: %s", dltc_error_last()->message);
+    assert_int_equal(scalar(f->p, "SELECT sum(n) FROM click"), 8);
+    assert_int_equal(scalar(f->p, "SELECT sum(n) FROM view"), 4);
+    dltc_source_free(src);
+}
+
+static int numbers(dltc_yield *y, void *payload)
+{
+    int *i = payload;
+    if (*i >= 5)
+        return DLTC_ITEROVER;
+    dltc_doc *d = dltc_yield_doc(y);
+    dltc_value *o = dltc_value_object(d);
+    dltc_object_set(d, o, "i", dltc_value_int(d, (*i)++));
+    return dltc_yield_value(y, o);
+}
+
+static int squares(const dltc_value *item, dltc_yield *y, void *payload)
+{
+    (void)payload;
+    int64_t i = dltc_value_get_int(dltc_object_get(item, "i"));
+    dltc_doc *d = dltc_yield_doc(y);
+    dltc_value *o = dltc_value_object(d);
+    dltc_object_set(d, o, "sq", dltc_value_int(d, i * i));
+    return dltc_yield_value(y, o);
+}
+
+static void unselected_parent_feeds_transformer(void **state)
+{
+    fx *f = *state;
+    int i = 0;
+    dltc_source *src;
+    dltc_resource *parent, *t;
+    dltc_resource_options po = DLTC_RESOURCE_OPTIONS_INIT;
+    po.selected = 0;
+    assert_int_equal(dltc_source_new(&src, "res"), 0);
+    assert_int_equal(dltc_resource_new(&parent, "numbers", numbers, &i, &po), 0);
+    assert_int_equal(dltc_source_add(src, parent), 0);
+    assert_int_equal(dltc_resource_add_limit(parent, 3), 0);
+    assert_int_equal(dltc_transformer_new(&t, "squares", parent, squares, NULL, NULL), 0);
+    assert_int_equal(dltc_source_add(src, t), 0);
+    if (dltc_pipeline_run_source(f->p, src, NULL))
+        fail_msg("run: %s", dltc_error_last()->message);
+    assert_int_equal(scalar(f->p, "SELECT count(*) FROM squares"), 3); /* limit: 3 pages */
+    assert_int_equal(scalar(f->p, "SELECT sum(sq) FROM squares"), 0 + 1 + 4);
+    assert_int_equal(scalar(f->p, "SELECT count(*) FROM information_schema.tables "
+                                  "WHERE table_name = 'numbers'"), 0);
+    dltc_source_free(src);
+}
+
+static int broken(dltc_yield *y, void *payload)
+{
+    int *calls = payload;
+    if ((*calls)++ == 0) {
+        const char *json = "{\"a\": 1}";
+        return dltc_yield_json(y, json, strlen(json));
+    }
+    return DLTC_ENETWORK; /* e.g. the API went away mid-way */
+}
+
+static void failing_resource_loads_nothing(void **state)
+{
+    fx *f = *state;
+    int calls = 0;
+    dltc_source *src;
+    dltc_resource *r;
+    assert_int_equal(dltc_source_new(&src, "res"), 0);
+    assert_int_equal(dltc_resource_new(&r, "broken", broken, &calls, NULL), 0);
+    assert_int_equal(dltc_source_add(src, r), 0);
+    assert_int_equal(dltc_pipeline_run_source(f->p, src, NULL), DLTC_ENETWORK);
+    assert_non_null(strstr(dltc_error_last()->message, "broken"));
+    assert_int_equal(scalar(f->p, "SELECT count(*) FROM information_schema.tables "
+                                  "WHERE table_name = 'broken'"), 0);
+    dltc_source_free(src);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(map_and_dynamic_tables, setup, teardown),
+        cmocka_unit_test_setup_teardown(unselected_parent_feeds_transformer, setup, teardown),
+        cmocka_unit_test_setup_teardown(failing_resource_loads_nothing, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
