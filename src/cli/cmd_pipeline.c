@@ -1,5 +1,6 @@
-/* dlt pipeline [--list-pipelines] | NAME <op> … : inspect a pipeline.
- * ops: info [-v], query "SQL" [--format table|csv|json], schema [--format yaml|json]. */
+/* dlt pipeline [--list-pipelines] | NAME <op> … : inspect a pipeline and take things away
+ * from it. ops: info [-v], query "SQL" [--format table|csv|json], schema [--format yaml|json],
+ * load-package [LOAD_ID], failed-jobs, drop-pending-packages, drop TABLE... [--yes]. */
 #include "cli.h"
 #include "dltc/dltc.h"
 #include "output.h"
@@ -15,18 +16,37 @@ static const char HELP[] =
     "       dlt pipeline NAME info [-v]\n"
     "       dlt pipeline NAME query \"SQL\" [--format table|csv|json]\n"
     "       dlt pipeline NAME schema [--format yaml|json]\n"
+    "       dlt pipeline NAME load-package [LOAD_ID]\n"
+    "       dlt pipeline NAME failed-jobs\n"
+    "       dlt pipeline NAME drop-pending-packages\n"
+    "       dlt pipeline NAME drop TABLE... [--yes]\n"
     "\n"
     "Inspect a pipeline: its working dir, state and packages, its dataset (query) and its\n"
-    "schema. Options valid everywhere: --pipelines-dir DIR, --credentials PATH (database),\n"
+    "schema; load-package shows a package and its jobs (default: the newest), failed-jobs\n"
+    "the jobs that failed with their errors.\n"
+    "drop-pending-packages deletes the extracted and normalized packages (the destination,\n"
+    "schema and state are not touched). drop removes root tables and their nested tables from\n"
+    "the destination and the schema; without --yes (-y) it only prints what it would drop.\n"
+    "Options valid everywhere: --pipelines-dir DIR, --credentials PATH (database),\n"
     "--dataset NAME.\n"
     "\n"
-    "exit codes: 0 success, 1 failure (no such pipeline, SQL error), 2 usage error\n";
+    "exit codes: 0 success, 1 failure (no such pipeline, package or table, SQL error),\n"
+    "2 usage error\n";
 
-enum { O_LIST, O_PDIR, O_FORMAT, O_VERBOSE, O_CREDS, O_DATASET, O_HELP };
+enum { O_LIST, O_PDIR, O_FORMAT, O_VERBOSE, O_CREDS, O_DATASET, O_YES, O_HELP };
 static const cli_option OPTS[] = {{"list-pipelines", 'l', 0}, {"pipelines-dir", 0, 1},
                                   {"format", 0, 1},          {"verbose", 'v', 0},
                                   {"credentials", 0, 1},     {"dataset", 0, 1},
-                                  {"help", 'h', 0},          {NULL, 0, 0}};
+                                  {"yes", 'y', 0},           {"help", 'h', 0},
+                                  {NULL, 0, 0}};
+
+/* op name, fewest and most arguments after it (-1: any number) */
+static const struct {
+    const char *name;
+    int min_args, max_args;
+} OPS[] = {{"info", 0, 0},        {"query", 1, 1},           {"schema", 0, 0},
+           {"load-package", 0, 1}, {"failed-jobs", 0, 0},    {"drop-pending-packages", 0, 0},
+           {"drop", 1, -1}};
 
 static int list_pipelines(const char *dir)
 {
@@ -57,106 +77,157 @@ static int list_pipelines(const char *dir)
     return CLI_OK;
 }
 
-int cmd_pipeline(int argc, char **argv)
+/* Print library text (a trailing newline is added when missing). */
+static int print_text(int rc, char *text)
 {
-    dltc_pipeline_options po = DLTC_PIPELINE_OPTIONS_INIT;
-    const char *pos[3] = {NULL, NULL, NULL};
-    size_t npos = 0;
-    const char *format = NULL;
-    int list = 0, verbose = 0;
-    cli_parser p;
-    cli_parser_init(&p, "pipeline", argc, argv, OPTS);
-    const char *v;
-    int k;
-    while ((k = cli_parser_next(&p, &v)) != -2) {
-        switch (k) {
-        case -3: return CLI_USAGE;
-        case -1:
-            if (npos == 3) {
-                fprintf(stderr, "dlt pipeline: unexpected argument '%s'\n", v);
-                return CLI_USAGE;
-            }
-            pos[npos++] = v;
-            break;
-        case O_LIST: list = 1; break;
-        case O_PDIR: po.pipelines_dir = v; break;
-        case O_FORMAT: format = v; break;
-        case O_VERBOSE: verbose = 1; break;
-        case O_CREDS: po.credentials = v; break;
-        case O_DATASET: po.dataset_name = v; break;
-        case O_HELP: fputs(HELP, stdout); return CLI_OK;
-        }
-    }
-    if (list || npos == 0) {
-        char *dir = NULL;
-        if (po.pipelines_dir)
-            dir = strdup(po.pipelines_dir);
-        else if (dltc_pipelines_dir(&dir) != 0) {
-            cli_error("pipeline", NULL);
-            return CLI_FAIL;
-        }
-        int rc = list_pipelines(dir);
-        free(dir);
-        return rc;
-    }
-    if (npos < 2) {
-        fprintf(stderr, "dlt pipeline: missing operation for pipeline '%s'\n%s", pos[0], HELP);
-        return CLI_USAGE;
-    }
-    const char *op = pos[1];
-    if (strcmp(op, "info") && strcmp(op, "query") && strcmp(op, "schema")) {
-        fprintf(stderr, "dlt pipeline: unknown operation '%s'\n%s", op, HELP);
-        return CLI_USAGE;
-    }
-    if (!strcmp(op, "query") && npos < 3) {
-        fprintf(stderr, "dlt pipeline: query needs the SQL text\n");
-        return CLI_USAGE;
-    }
-    dltc_pipeline *pl = NULL;
-    if (dltc_pipeline_exists(po.pipelines_dir, pos[0]) != 1) {
-        fprintf(stderr, "dlt pipeline: no pipeline '%s' (see dlt pipeline --list-pipelines)\n",
-                pos[0]);
-        return CLI_FAIL;
-    }
-    if (dltc_pipeline_open(&pl, pos[0], &po)) {
+    if (rc) {
         cli_error("pipeline", NULL);
-        return CLI_FAIL;
+    } else if (text) {
+        fputs(text, stdout);
+        if (text[0] && text[strlen(text) - 1] != '\n')
+            putchar('\n');
     }
-    int rc = CLI_OK;
+    dltc_free(text);
+    return rc ? CLI_FAIL : CLI_OK;
+}
+
+static int run_op(dltc_pipeline *pl, const char *op, const char **args, size_t nargs,
+                  const char *format, int verbose, int yes)
+{
+    char *text = NULL;
     if (!strcmp(op, "query")) {
         dltc_rows *rows = NULL;
-        if (dltc_pipeline_query(pl, pos[2], &rows)) {
+        int rc;
+        if (dltc_pipeline_query(pl, args[0], &rows)) {
             cli_error("pipeline", NULL);
             rc = CLI_FAIL;
         } else {
             rc = cli_print_rows(rows, format ? format : "table") ? CLI_USAGE : CLI_OK;
         }
         dltc_rows_free(rows);
-    } else if (!strcmp(op, "schema")) {
-        char *doc = NULL;
+        return rc;
+    }
+    if (!strcmp(op, "schema")) {
         int json = format && !strcmp(format, "json");
         if (format && !json && strcmp(format, "yaml")) {
             fprintf(stderr, "dlt pipeline: schema --format is yaml or json\n");
-            rc = CLI_USAGE;
-        } else if (dltc_pipeline_schema_export(pl, &doc, json)) {
-            cli_error("pipeline", NULL);
-            rc = CLI_FAIL;
-        } else {
-            fputs(doc, stdout);
-            if (doc[0] && doc[strlen(doc) - 1] != '\n')
-                putchar('\n');
+            return CLI_USAGE;
         }
-        dltc_free(doc);
-    } else {
-        char *text = NULL;
-        if (dltc_pipeline_info(pl, verbose, &text)) {
-            cli_error("pipeline", NULL);
-            rc = CLI_FAIL;
-        } else {
-            fputs(text, stdout);
-        }
-        dltc_free(text);
+        int rc = dltc_pipeline_schema_export(pl, &text, json);
+        return print_text(rc, text);
     }
+    if (!strcmp(op, "load-package")) {
+        int rc = dltc_pipeline_load_package_info(pl, nargs ? args[0] : NULL, &text);
+        return print_text(rc, text);
+    }
+    if (!strcmp(op, "failed-jobs")) {
+        int rc = dltc_pipeline_failed_jobs(pl, &text);
+        return print_text(rc, text);
+    }
+    if (!strcmp(op, "drop-pending-packages")) {
+        size_t n = 0;
+        int rc = dltc_pipeline_drop_pending_packages(pl, &n, &text);
+        rc = print_text(rc, text);
+        if (rc == CLI_OK && n)
+            printf("Pending packages deleted: %zu\n", n);
+        else if (rc == CLI_OK)
+            printf("No pending packages found\n");
+        return rc;
+    }
+    if (!strcmp(op, "drop")) {
+        int rc = dltc_pipeline_drop_tables(pl, args, nargs, yes, &text);
+        rc = print_text(rc, text);
+        if (rc == CLI_OK && !yes)
+            printf("Run again with --yes to apply these changes.\n");
+        return rc;
+    }
+    int rc = dltc_pipeline_info(pl, verbose, &text);
+    return print_text(rc, text);
+}
+
+int cmd_pipeline(int argc, char **argv)
+{
+    dltc_pipeline_options po = DLTC_PIPELINE_OPTIONS_INIT;
+    const char **pos = calloc((size_t)argc + 1, sizeof(char *));
+    size_t npos = 0;
+    const char *format = NULL;
+    int list = 0, verbose = 0, yes = 0;
+    if (!pos) {
+        fprintf(stderr, "dlt pipeline: out of memory\n");
+        return CLI_FAIL;
+    }
+    cli_parser p;
+    cli_parser_init(&p, "pipeline", argc, argv, OPTS);
+    const char *v;
+    int k;
+    while ((k = cli_parser_next(&p, &v)) != -2) {
+        switch (k) {
+        case -3: free(pos); return CLI_USAGE;
+        case -1: pos[npos++] = v; break;
+        case O_LIST: list = 1; break;
+        case O_PDIR: po.pipelines_dir = v; break;
+        case O_FORMAT: format = v; break;
+        case O_VERBOSE: verbose = 1; break;
+        case O_CREDS: po.credentials = v; break;
+        case O_DATASET: po.dataset_name = v; break;
+        case O_YES: yes = 1; break;
+        case O_HELP: fputs(HELP, stdout); free(pos); return CLI_OK;
+        }
+    }
+    int rc = CLI_OK;
+    if (list || npos == 0) {
+        char *dir = NULL;
+        if (po.pipelines_dir)
+            dir = strdup(po.pipelines_dir);
+        else if (dltc_pipelines_dir(&dir) != 0) {
+            cli_error("pipeline", NULL);
+            free(pos);
+            return CLI_FAIL;
+        }
+        rc = list_pipelines(dir);
+        free(dir);
+        free(pos);
+        return rc;
+    }
+    const char *name = pos[0], *op = npos > 1 ? pos[1] : NULL;
+    const char **args = pos + 2;
+    size_t nargs = npos > 2 ? npos - 2 : 0, o = 0;
+    if (!op) {
+        fprintf(stderr, "dlt pipeline: missing operation for pipeline '%s' (see dlt pipeline "
+                        "--help)\n",
+                name);
+        free(pos);
+        return CLI_USAGE;
+    }
+    while (o < sizeof(OPS) / sizeof(OPS[0]) && strcmp(OPS[o].name, op))
+        o++;
+    if (o == sizeof(OPS) / sizeof(OPS[0])) {
+        fprintf(stderr, "dlt pipeline: unknown operation '%s' (see dlt pipeline --help)\n", op);
+        rc = CLI_USAGE;
+    } else if ((int)nargs < OPS[o].min_args) {
+        fprintf(stderr, "dlt pipeline: %s needs %s\n", op,
+                !strcmp(op, "query") ? "the SQL text" : "at least one table name");
+        rc = CLI_USAGE;
+    } else if (OPS[o].max_args >= 0 && (int)nargs > OPS[o].max_args) {
+        fprintf(stderr, "dlt pipeline: unexpected argument '%s'\n", args[OPS[o].max_args]);
+        rc = CLI_USAGE;
+    } else if (dltc_pipeline_exists(po.pipelines_dir, name) != 1) {
+        fprintf(stderr, "dlt pipeline: no pipeline '%s' (see dlt pipeline --list-pipelines)\n",
+                name);
+        rc = CLI_FAIL;
+    }
+    if (rc) {
+        free(pos);
+        return rc;
+    }
+    dltc_pipeline *pl = NULL;
+    if (dltc_pipeline_open(&pl, name, &po)) {
+        cli_error("pipeline", NULL);
+        free(pos);
+        return CLI_FAIL;
+    }
+    rc = run_op(pl, op, args, nargs, format, verbose, yes);
     dltc_pipeline_free(pl);
+    free(pos);
     return rc;
 }
