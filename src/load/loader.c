@@ -148,20 +148,29 @@ static int now_literal(dltc_buf *b)
 
 static int insert_version(dltc_duckdb *db, const char *dataset, dltc_schema *s)
 {
+    /* a row when the newest one of this schema has another hash (not merely when the hash
+     * was never seen: after a drop the schema may go back to an earlier hash, and restore
+     * takes the newest row) */
     const char *hash = dltc_schema_version_hash(s);
     dltc_buf q = DLTC_BUF_INIT;
-    int rc = dltc__buf_puts(&q, "SELECT count(*) FROM ");
+    int rc = dltc__buf_puts(&q, "SELECT version_hash FROM ");
     if (!rc)
         rc = dltc__sql_qualified(&q, dataset, "_dlt_version");
     if (!rc)
-        rc = dltc__buf_puts(&q, " WHERE version_hash = ");
+        rc = dltc__buf_puts(&q, " WHERE schema_name = ");
     if (!rc)
-        rc = dltc__sql_string(&q, hash, strlen(hash));
+        rc = dltc__sql_string(&q, s->name, strlen(s->name));
+    if (!rc)
+        rc = dltc__buf_puts(&q, " ORDER BY inserted_at DESC LIMIT 1");
     dltc_rows *rows = NULL;
     if (!rc)
         rc = dltc__duckdb_query(db, q.data, &rows);
-    int present = !rc && dltc_rows_count(rows) == 1 &&
-                  dltc_value_get_int(dltc_rows_get(rows, 0, 0)) > 0;
+    const dltc_value *newest = !rc && dltc_rows_count(rows) == 1 ? dltc_rows_get(rows, 0, 0) : NULL;
+    size_t nl = 0;
+    const char *nh = newest && dltc_value_type_of(newest) == DLTC_TYPE_STRING
+                         ? dltc_value_get_str(newest, &nl)
+                         : NULL;
+    int present = nh && nl == strlen(hash) && memcmp(nh, hash, nl) == 0;
     dltc_rows_free(rows);
     dltc__buf_clear(&q);
     if (rc || present) {

@@ -197,7 +197,7 @@ long dltc__table_new_column(dltc_schema *s, dltc_table *t, const char *name, siz
 
 /* ---- tables ---- */
 
-static void table_free(dltc_table *t)
+void dltc__table_free(dltc_table *t)
 {
     if (!t)
         return;
@@ -242,7 +242,7 @@ int dltc__schema_add_table(dltc_schema *s, const char *name, const char *parent,
     t->max_nesting = -1;
     if (dupopt(&t->name, name) || dupopt(&t->parent, parent) ||
         dltc__strmap_put(&s->tablemap, name, strlen(name), s->ntables)) {
-        table_free(t);
+        dltc__table_free(t);
         return DLTC_ENOMEM;
     }
     s->tables[s->ntables++] = t;
@@ -445,7 +445,7 @@ void dltc_schema_free(dltc_schema *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->ntables; i++)
-        table_free(s->tables[i]);
+        dltc__table_free(s->tables[i]);
     dltc__free(s->tables);
     dltc__strmap_free(&s->tablemap);
     for (size_t i = 0; i < s->ndetections; i++)
