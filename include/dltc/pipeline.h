@@ -79,6 +79,11 @@ DLTC_EXTERN int dltc_pipeline_info(dltc_pipeline *p, int verbose, char **out);
 /* The pipeline's default schema document (YAML, or JSON when json != 0). */
 DLTC_EXTERN int dltc_pipeline_schema_export(dltc_pipeline *p, char **out, int json);
 
+/* `dlt pipeline NAME trace`: the last run's start, steps with their times and status, the
+ * error of a failed run, and the load info. DLTC_ENOTFOUND when no run was traced. *out is
+ * the caller's (dltc_free). */
+DLTC_EXTERN int dltc_pipeline_trace(dltc_pipeline *p, char **out);
+
 /* Load info in dlt's shape ("Pipeline … load step completed in …"). *out is the caller's
  * (dltc_free). */
 DLTC_EXTERN int dltc_load_info_format(char **out, const dltc_load_info *info);

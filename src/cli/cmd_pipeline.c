@@ -20,6 +20,7 @@ static const char HELP[] =
     "       dlt pipeline NAME failed-jobs\n"
     "       dlt pipeline NAME drop-pending-packages\n"
     "       dlt pipeline NAME drop TABLE... [--yes]\n"
+    "       dlt pipeline NAME trace\n"
     "\n"
     "Inspect a pipeline: its working dir, state and packages, its dataset (query) and its\n"
     "schema; load-package shows a package and its jobs (default: the newest), failed-jobs\n"
@@ -46,7 +47,7 @@ static const struct {
     int min_args, max_args;
 } OPS[] = {{"info", 0, 0},        {"query", 1, 1},           {"schema", 0, 0},
            {"load-package", 0, 1}, {"failed-jobs", 0, 0},    {"drop-pending-packages", 0, 0},
-           {"drop", 1, -1}};
+           {"drop", 1, -1},        {"trace", 0, 0}};
 
 static int list_pipelines(const char *dir)
 {
@@ -118,6 +119,10 @@ static int run_op(dltc_pipeline *pl, const char *op, const char **args, size_t n
     }
     if (!strcmp(op, "load-package")) {
         int rc = dltc_pipeline_load_package_info(pl, nargs ? args[0] : NULL, &text);
+        return print_text(rc, text);
+    }
+    if (!strcmp(op, "trace")) {
+        int rc = dltc_pipeline_trace(pl, &text);
         return print_text(rc, text);
     }
     if (!strcmp(op, "failed-jobs")) {

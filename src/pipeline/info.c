@@ -175,7 +175,10 @@ int dltc_pipeline_info(dltc_pipeline *p, int verbose, char **out)
     if (!rc)
         rc = packages(p, &b, DLTC_STAGE_LOADED, "completed load packages");
     if (!rc)
-        rc = dltc__buf_puts(&b, "Pipeline does not have last run trace.\n");
+        rc = dltc__pipeline_has_trace(p)
+                 ? dltc__buf_printf(&b, "Pipeline has last run trace. Use 'dlt pipeline %s "
+                                        "trace' to inspect \n", p->name)
+                 : dltc__buf_puts(&b, "Pipeline does not have last run trace.\n");
     if (rc) {
         dltc__buf_free(&b);
         return rc;

@@ -51,6 +51,9 @@ struct dltc_load_info {
  * does not exist, else ~/.dlt. */
 char *dltc__data_dir(void);
 
+/* 1 when a trace of a last run exists. */
+int dltc__pipeline_has_trace(dltc_pipeline *p);
+
 /* Steps (each also runs alone). */
 int dltc__pipeline_normalize_pending(dltc_pipeline *p, size_t *count);
 int dltc__pipeline_load_pending(dltc_pipeline *p, dltc_load_info *info);

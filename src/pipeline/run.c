@@ -8,6 +8,7 @@
 #include "dltc/schema.h"
 #include "extract/extract.h"
 #include "extract/resource_int.h"
+#include "pipeline/trace.h"
 #include "formats/json.h"
 #include "load/destinations/duckdb.h"
 #include "load/sql.h"
@@ -161,14 +162,22 @@ static int run(dltc_pipeline *p, const run_input *ri, dltc_load_info **info_out)
         return rc;
     dltc_load_info *info = new_info(p);
     dltc_schema *s = NULL;
+    dltc_trace tr;
+    dltc__trace_init(&tr);
     if (!info)
         rc = dltc__error_oom();
     dltc__crash_point("run:start");
     /* 1. what an earlier run left */
-    if (!rc)
+    if (!rc) {
+        dltc__trace_step(&tr, DLTC_STEP_NORMALIZE);
         rc = dltc__pipeline_normalize_pending(p, NULL);
-    if (!rc)
+        dltc__trace_end_step(&tr, rc);
+    }
+    if (!rc) {
+        dltc__trace_step(&tr, DLTC_STEP_LOAD);
         rc = dltc__pipeline_load_pending(p, info);
+        dltc__trace_end_step(&tr, rc);
+    }
     if (!rc)
         info->pending_completed = info->npackages;
     /* 2. the new data, unless the interrupted run had already extracted this very input */
@@ -188,6 +197,7 @@ static int run(dltc_pipeline *p, const run_input *ri, dltc_load_info **info_out)
         rc = dltc__pipeline_schema(p, &s);
         if (!rc && has_fp)
             rc = marker_write(p, fp, load_id);
+        dltc__trace_step(&tr, DLTC_STEP_EXTRACT);
         if (!rc && ri->in)
             rc = dltc__extract_plain(p->storage, s, &p->state, ri->in, &ri->hints,
                                      has_fp ? fp : NULL, load_id);
@@ -196,6 +206,9 @@ static int run(dltc_pipeline *p, const run_input *ri, dltc_load_info **info_out)
         dltc__crash_point("run:after-extract");
         if (!rc)
             rc = dltc__state_save(&p->state, p->state_path);
+        dltc__trace_end_step(&tr, rc);
+        if (!rc)
+            dltc__trace_step(&tr, DLTC_STEP_NORMALIZE);
         dltc__crash_point("run:after-state-save");
         if (!rc) {
             rc = dltc__pipeline_normalize_pending(p, NULL);
@@ -210,9 +223,13 @@ static int run(dltc_pipeline *p, const run_input *ri, dltc_load_info **info_out)
                 dltc__error_set(rc, "%s", msg);
             }
         }
+        dltc__trace_end_step(&tr, rc);
         dltc__crash_point("run:after-normalize");
-        if (!rc)
+        if (!rc) {
+            dltc__trace_step(&tr, DLTC_STEP_LOAD);
             rc = dltc__pipeline_load_pending(p, info);
+            dltc__trace_end_step(&tr, rc);
+        }
     }
     dltc__crash_point("run:after-load");
     if (!rc && p->state.first_run) {
@@ -223,6 +240,16 @@ static int run(dltc_pipeline *p, const run_input *ri, dltc_load_info **info_out)
         marker_remove(p);
     if (info)
         info->elapsed_s = mono_s() - t0;
+    /* the trace of this run; its failure must not hide the run's own error */
+    if (rc) {
+        dltc_error keep = *dltc_error_last();
+        char msg[1024];
+        snprintf(msg, sizeof(msg), "%s", keep.message);
+        dltc__trace_save(p, &tr, rc, NULL);
+        dltc__error_set(keep.code, "%s", msg);
+    } else {
+        rc = dltc__trace_save(p, &tr, 0, info);
+    }
     dltc_schema_free(s);
     dltc__pipeline_unlock(p);
     if (rc || !info_out)

@@ -37,6 +37,12 @@ grep -Eq "^  users__pets__toys +2 row\(s\)" <<<"$info" && ok || bad "info lists 
 grep -q "^Has 1 completed load packages with following load ids:" <<<"$info" && ok || bad "info packages"
 [ "$(q nested "select count(*) from users__tags")" = 3 ] && ok || bad "users__tags rows"
 
+# the trace of the last run
+tr=$("$dlt" pipeline app trace)
+grep -Eq "^Run started at .* and COMPLETED in [0-9.]+ seconds with 4 steps\.$" <<<"$tr" && ok || bad "trace head: $tr"
+grep -Eq "^Step load COMPLETED in [0-9.]+ seconds\.$" <<<"$tr" && ok || bad "trace load step"
+"$dlt" pipeline app info | grep -q "^Pipeline has last run trace. Use 'dlt pipeline app trace' to inspect" && ok || bad "info mentions the trace"
+
 # system tables with dlt's columns
 cols=$(q app "select string_agg(column_name, ',' order by ordinal_position) from information_schema.columns where table_schema = 'app_dataset' and table_name = '_dlt_loads'")
 [ "${cols//\"/}" = "load_id,schema_name,status,inserted_at,schema_version_hash" ] && ok || bad "_dlt_loads columns: $cols"
@@ -55,6 +61,7 @@ err=$("$dlt" load bad.jsonl --pipeline app --table users 2>&1 >/dev/null); code=
 grep -q "bad.jsonl:2:9: trailing comma" <<<"$err" && ok || bad "malformed message: $err"
 [ "$(wc -l <<<"$err")" = 1 ] && ok || bad "one line: $err"
 [ "$(q app "select count(*) from users")" = 4 ] && ok || bad "nothing lost after a bad input"
+"$dlt" pipeline app trace | grep -q "^Failed due to: bad.jsonl:2:9: trailing comma" && ok || bad "trace of a failed run"
 err=$("$dlt" load users.json --pipeline app --table users --destination nowhere 2>&1); [ $? = 1 ] && ok || bad "unknown destination exit"
 grep -q "unknown destination 'nowhere'" <<<"$err" && ok || bad "unknown destination message: $err"
 mkdir ro && chmod 555 ro
