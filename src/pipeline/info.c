@@ -164,6 +164,26 @@ int dltc_pipeline_info(dltc_pipeline *p, int verbose, char **out)
             rc = dltc__buf_printf(&b, "  %-32s  not in the destination  %zu column(s)\n",
                                   t->name, cols);
     }
+    if (!rc && db) { /* the last completed load, from the destination */
+        char **names = NULL;
+        size_t n = 0;
+        int exists = 0;
+        dltc_buf q = DLTC_BUF_INIT;
+        dltc_rows *rows = NULL;
+        if (dltc__duckdb_table_columns(db, p->dataset, "_dlt_loads", &names, &n, &exists) == 0 &&
+            exists && dltc__buf_puts(&q, "SELECT load_id, inserted_at FROM ") == 0 &&
+            dltc__sql_qualified(&q, p->dataset, "_dlt_loads") == 0 &&
+            dltc__buf_puts(&q, " WHERE status = 0 ORDER BY load_id DESC LIMIT 1") == 0 &&
+            dltc__duckdb_query(db, q.data, &rows) == 0 && dltc_rows_count(rows) == 1) {
+            char id[64];
+            snprintf(id, sizeof(id), "%s", dltc_rows_get_text(rows, 0, 0));
+            rc = dltc__buf_printf(&b, "Last load: %s at %s\n", id, dltc_rows_get_text(rows, 0, 1));
+        }
+        dltc_rows_free(rows);
+        dltc__buf_free(&q);
+        dltc__strv_free(names, n);
+        dltc_error_clear();
+    }
     dltc__duckdb_close(db);
     dltc_schema_free(s);
     if (!rc)

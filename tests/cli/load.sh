@@ -35,6 +35,7 @@ grep -q "^- users: 2 row(s)$" <<<"$out" && ok || bad "row counts"
 info=$("$dlt" pipeline nested info)
 grep -Eq "^  users__pets__toys +2 row\(s\)" <<<"$info" && ok || bad "info lists nested tables: $info"
 grep -q "^Has 1 completed load packages with following load ids:" <<<"$info" && ok || bad "info packages"
+grep -Eq "^Last load: [0-9.]+ at [0-9-]+T" <<<"$info" && ok || bad "info last load"
 [ "$(q nested "select count(*) from users__tags")" = 3 ] && ok || bad "users__tags rows"
 
 # the trace of the last run
