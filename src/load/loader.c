@@ -146,8 +146,15 @@ static int now_literal(dltc_buf *b)
     return rc ? rc : dltc__buf_puts(b, "::TIMESTAMPTZ");
 }
 
-static int insert_version(dltc_duckdb *db, const char *dataset, dltc_schema *s)
+int dltc__load_record_schema(dltc_duckdb *db, const char *dataset, dltc_schema *s)
 {
+    char **names = NULL;
+    size_t nn = 0;
+    int exists = 0;
+    int erc = dltc__duckdb_table_columns(db, dataset, "_dlt_version", &names, &nn, &exists);
+    dltc__strv_free(names, nn);
+    if (erc || !exists)
+        return erc;
     /* a row when the newest one of this schema has another hash (not merely when the hash
      * was never seen: after a drop the schema may go back to an earlier hash, and restore
      * takes the newest row) */
@@ -338,7 +345,7 @@ static int load_in_transaction(dltc_duckdb *db, dltc_storage *st, const char *pk
     }
     dltc__crash_point("load:after-data");
     if (!rc)
-        rc = insert_version(db, dataset, s);
+        rc = dltc__load_record_schema(db, dataset, s);
     dltc__crash_point("load:after-version");
     if (!rc)
         rc = insert_load(db, dataset, s, load_id);

@@ -26,6 +26,11 @@ typedef struct {
 
 void dltc__load_result_clear(dltc_load_result *r);
 
+/* Insert the _dlt_version row of schema `s` when the newest row of that schema has another
+ * hash (db is a DuckDB client inside the caller's transaction). */
+struct dltc_duckdb;
+int dltc__load_record_schema(struct dltc_duckdb *db, const char *dataset, dltc_schema *s);
+
 /* Load package `load_id` (in load/normalized) into the DuckDB file `db_path`, dataset
  * `dataset`. On success the package is in load/loaded. */
 int dltc__load_package(dltc_storage *st, const char *load_id, const char *db_path,

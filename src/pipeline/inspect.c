@@ -7,6 +7,7 @@
 #include "dltc/schema.h"
 #include "formats/json.h"
 #include "load/destinations/duckdb.h"
+#include "load/loader.h"
 #include "load/sql.h"
 
 #include <stdio.h>
@@ -635,61 +636,6 @@ static int has_pending(dltc_pipeline *p, int *yes)
     return 0;
 }
 
-/* The _dlt_version row of the new schema, as the loader writes it at a migration. */
-static int insert_version(dltc_duckdb *db, const char *dataset, dltc_schema *s, const char *doc)
-{
-    char **names = NULL;
-    size_t n = 0;
-    int exists = 0;
-    int rc = dltc__duckdb_table_columns(db, dataset, "_dlt_version", &names, &n, &exists);
-    dltc__strv_free(names, n);
-    if (rc || !exists)
-        return rc;
-    const char *hash = dltc_schema_version_hash(s);
-    if (!hash)
-        return dltc_error_last()->code ? dltc_error_last()->code : -1;
-    char now[DLTC_ISO_MAX];
-    size_t nlen = dltc__format_timestamp(now, dltc__now_us());
-    dltc_buf q = DLTC_BUF_INIT;
-    rc = dltc__buf_puts(&q, "INSERT INTO ");
-    if (!rc)
-        rc = dltc__sql_qualified(&q, dataset, "_dlt_version");
-    if (!rc)
-        rc = dltc__buf_printf(&q,
-                              " (version, engine_version, inserted_at, schema_name, "
-                              "version_hash, schema) SELECT %lld, %d, ",
-                              (long long)dltc_schema_version(s), DLTC_SCHEMA_ENGINE_VERSION);
-    if (!rc)
-        rc = dltc__sql_string(&q, now, nlen);
-    if (!rc)
-        rc = dltc__buf_puts(&q, "::TIMESTAMPTZ, ");
-    if (!rc)
-        rc = dltc__sql_string(&q, s->name, strlen(s->name));
-    if (!rc)
-        rc = dltc__buf_puts(&q, ", ");
-    if (!rc)
-        rc = dltc__sql_string(&q, hash, strlen(hash));
-    if (!rc)
-        rc = dltc__buf_puts(&q, ", ");
-    if (!rc)
-        rc = dltc__sql_string(&q, doc, strlen(doc));
-    /* once per hash, as the loader */
-    if (!rc)
-        rc = dltc__buf_puts(&q, " WHERE NOT EXISTS (SELECT 1 FROM ");
-    if (!rc)
-        rc = dltc__sql_qualified(&q, dataset, "_dlt_version");
-    if (!rc)
-        rc = dltc__buf_puts(&q, " WHERE version_hash = ");
-    if (!rc)
-        rc = dltc__sql_string(&q, hash, strlen(hash));
-    if (!rc)
-        rc = dltc__buf_puts(&q, ")");
-    if (!rc)
-        rc = dltc__duckdb_exec(db, q.data);
-    dltc__buf_free(&q);
-    return rc;
-}
-
 /* DROP the tables (children first) and record the new schema, in one transaction. */
 static int drop_in_destination(dltc_duckdb *db, const char *dataset, const drop_plan *d,
                                dltc_schema *s, const char *doc)
@@ -708,7 +654,7 @@ static int drop_in_destination(dltc_duckdb *db, const char *dataset, const drop_
     }
     dltc__buf_free(&q);
     if (!rc)
-        rc = insert_version(db, dataset, s, doc);
+        rc = dltc__load_record_schema(db, dataset, s);
     if (!rc)
         rc = dltc__duckdb_exec(db, "COMMIT");
     if (rc) {
