@@ -89,7 +89,7 @@ static int phase_dltc(bench_result *res, void *payload)
         dltc_table *t = dltc__schema_table(schema, name, strlen(name));
         dltc__buf_clear(&sql);
         if (!t || dltc__sql_create_table(&sql, DLTC_SQL_DUCKDB, "bench_data", t) ||
-            dltc__duckdb_exec(db, sql.data) || dltc__duckdb_load_jsonl(db, "bench_data", t, file)) {
+            dltc__duckdb_exec(db, sql.data) || (dltc__duckdb_prepare_load(db) || dltc__duckdb_load_file(db, "bench_data", t, file, "jsonl", NULL))) {
             fail(res, "load");
             goto done;
         }
@@ -300,7 +300,7 @@ int main(int argc, char **argv)
         printf("%-20s %9.3f %9.3f %12.0f %12.0f %10.1f %7.3f\n", m->label, m->res.seconds, load_s,
                rate, (double)rows / load_s, m->use.peak_rss_mb, krate > 0 ? rate / krate : 0);
     }
-    printf("(dltc = normalize + CREATE TABLE + load_jsonl + close; targets: ratio >= %.2f of "
+    printf("(dltc = normalize + CREATE TABLE + load_file + close; targets: ratio >= %.2f of "
            "DuckDB's rate, peak RSS <= %.0f MB)\n\n",
            TARGET_RATIO, TARGET_PEAK_RSS_MB);
     for (size_t i = 0; i < nl + 1; i++) {

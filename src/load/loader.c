@@ -37,18 +37,28 @@ static const char *job_format(const char *file)
     return dot ? dot + 1 : "";
 }
 
-static int count_lines(const char *path, uint64_t *n)
+/* Rows of a table that a load put there (for a package found already loaded). */
+static int loaded_rows(dltc_duckdb *db, const char *dataset, const char *table,
+                       const char *load_id, uint64_t *n)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return dltc__error_set(DLTC_EIO, "%s: cannot open", path);
-    char buf[65536];
-    size_t got;
+    dltc_buf q = DLTC_BUF_INIT;
+    dltc_rows *rows = NULL;
     *n = 0;
-    while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
-        for (size_t i = 0; i < got; i++)
-            *n += buf[i] == '\n';
-    fclose(f);
+    int rc = dltc__buf_puts(&q, "SELECT count(*) FROM ");
+    if (!rc)
+        rc = dltc__sql_qualified(&q, dataset, table);
+    if (!rc)
+        rc = dltc__buf_puts(&q, " WHERE _dlt_load_id = ");
+    if (!rc)
+        rc = dltc__sql_string(&q, load_id, strlen(load_id));
+    if (!rc)
+        rc = dltc__duckdb_query(db, q.data, &rows);
+    if (!rc && dltc_rows_count(rows) == 1)
+        *n = (uint64_t)dltc_value_get_int(dltc_rows_get(rows, 0, 0));
+    dltc_rows_free(rows);
+    dltc__buf_free(&q);
+    if (rc) /* replaced or dropped since: no count */
+        dltc_error_clear();
     return 0;
 }
 
@@ -329,16 +339,10 @@ static int load_in_transaction(dltc_duckdb *db, dltc_storage *st, const char *pk
         if (!path)
             return dltc__error_oom();
         snprintf(path, plen, "%s/new_jobs/%s", pkg, jobs[k]);
-        if (strcmp(job_format(jobs[k]), "jsonl") != 0)
-            rc = dltc__error_set(DLTC_EINVALID, "%s: file format '%s' is not supported by duckdb "
-                                 "yet", path, job_format(jobs[k]));
-        uint64_t lines = 0;
+        uint64_t n = 0;
+        rc = dltc__duckdb_load_file(db, dataset, t, path, job_format(jobs[k]), &n);
         if (!rc)
-            rc = dltc__duckdb_load_jsonl(db, dataset, t, path);
-        if (!rc)
-            rc = count_lines(path, &lines);
-        if (!rc)
-            rc = add_count(res, t->name, lines);
+            rc = add_count(res, t->name, n);
         dltc__free(path);
         if (k == 0)
             dltc__crash_point("load:after-first-job");
@@ -399,6 +403,8 @@ int dltc__load_package(dltc_storage *st, const char *load_id, const char *db_pat
     dltc__crash_point("load:start");
     if (!rc)
         rc = dltc__duckdb_open(&db, db_path);
+    if (!rc)
+        rc = dltc__duckdb_prepare_load(db);
     dltc__crash_point("load:after-open");
     int done = 0;
     if (!rc)
@@ -418,13 +424,14 @@ int dltc__load_package(dltc_storage *st, const char *load_id, const char *db_pat
     } else if (!rc) {
         res->already_loaded = 1;
         for (size_t k = 0; k < njobs && !rc; k++) {
-            uint64_t lines = 0;
-            dltc__buf_clear(&p);
-            rc = dltc__buf_printf(&p, "%s/new_jobs/%s", pkg, jobs[k]);
-            if (!rc)
-                rc = count_lines(p.data, &lines);
-            if (!rc)
-                rc = add_count(res, tables[k], lines);
+            int seen = 0; /* one count per table, not per file */
+            for (size_t j = 0; j < k && !seen; j++)
+                seen = strcmp(tables[j], tables[k]) == 0;
+            uint64_t n = 0;
+            if (!seen)
+                rc = loaded_rows(db, dataset, tables[k], load_id, &n);
+            if (!rc && !seen)
+                rc = add_count(res, tables[k], n);
         }
     }
     dltc__crash_point("load:after-commit");

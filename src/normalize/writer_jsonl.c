@@ -1,5 +1,5 @@
 /* jsonl load files: one JSON object per row, keys in row order, values by column type
- * (timestamps as ISO strings with +00:00, json columns as nested JSON). Buffered: rows are
+ * (timestamps as ISO strings with +00:00, decimals as strings, json columns as nested JSON). Buffered: rows are
  * appended to a memory buffer written out in 256 KiB blocks. */
 #include "normalize/writer.h"
 #include "common/alloc.h"
@@ -138,7 +138,13 @@ static int jsonl_write_row(dltc_writer *w, const dltc_table *t, const dltc_cell 
         memcpy(b->data + b->len, w->keys[c], w->keylens[c]);
         b->len += w->keylens[c];
         if (!room) {
-            if ((rc = dltc__json_write(b, v)))
+            /* decimals and integers beyond int64 are strings, as dlt writes them (and so
+             * DuckDB's read_json keeps every digit) */
+            if (v->type == DLTC_TYPE_DECIMAL || v->type == DLTC_TYPE_BIGINT)
+                rc = dltc__json_write_string(b, v->u.s, v->len);
+            else
+                rc = dltc__json_write(b, v);
+            if (rc)
                 return rc;
             continue;
         }

@@ -6,6 +6,7 @@
 #include "schema/schema.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct dltc_duckdb dltc_duckdb;
 
@@ -25,10 +26,16 @@ int dltc__duckdb_query(dltc_duckdb *db, const char *sql, dltc_rows **out);
 int dltc__duckdb_table_columns(dltc_duckdb *db, const char *dataset, const char *table,
                                char ***names, size_t *n, int *exists);
 
-/* Append the rows of a jsonl load file written by the normalizer for table `t` into
- * "dataset"."<t->name>" (the table exists with at least the file's columns). The file's
- * values are typed by t's columns. */
-int dltc__duckdb_load_jsonl(dltc_duckdb *db, const char *dataset, const dltc_table *t,
-                            const char *path);
+/* Settings for a loading connection: parallel inserts (no insertion order) and the memory
+ * limit (DLTC_DUCKDB_MEMORY_LIMIT, default DLTC_DUCKDB_LOAD_MEMORY; DuckDB spills beyond). */
+#define DLTC_DUCKDB_LOAD_MEMORY "256MB"
+int dltc__duckdb_prepare_load(dltc_duckdb *db);
+
+/* Insert the rows of a load file written by the normalizer for table `t` ("jsonl", "csv",
+ * "parquet" or "insert_values") into "dataset"."<t->name>" (the table exists with at least
+ * the file's columns). Text formats are typed by t's columns. *rows (may be NULL) gets the
+ * number of rows inserted. */
+int dltc__duckdb_load_file(dltc_duckdb *db, const char *dataset, const dltc_table *t,
+                           const char *path, const char *format, uint64_t *rows);
 
 #endif
