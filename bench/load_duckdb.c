@@ -4,11 +4,13 @@
  * `CREATE TABLE … AS SELECT * FROM read_json(…)` on the same file.
  *
  *   bench-load-duckdb [--rows N] [--seed S] [--repeat R] [--loader auto|read_json|appender]
- *                     [--all-loaders] [--pipeline] [--keep] [--workdir DIR]
+ *                     [--all-loaders] [--pipeline] [--format F] [--all-formats] [--keep]
+ *                     [--workdir DIR]
  *
  * Each measured phase runs in a forked child (peak RSS = the child's ru_maxrss). The dltc
  * phase is the pipeline's normalize + load path; --pipeline measures dltc_pipeline_run_files
- * instead. Report on stdout: a table and RESULT lines. Exit: 0 report printed, 1 a phase
+ * instead; --format picks the loader file format of both (jsonl, csv, parquet, insert_values)
+ * and --all-formats measures the pipeline with each. Report on stdout: a table and RESULT lines. Exit: 0 report printed, 1 a phase
  * failed, 2 usage.
  */
 #include "bench_duckdb.h"
@@ -31,7 +33,7 @@
 #define TARGET_PEAK_RSS_MB 256.0
 
 typedef struct {
-    const char *input, *out_dir, *db, *loader;
+    const char *input, *out_dir, *db, *loader, *format;
     uint64_t rows;
     char workdir[4096];
 } job;
@@ -71,6 +73,7 @@ static int phase_dltc(bench_result *res, void *payload)
         setenv("DLTC_DUCKDB_LOADER", j->loader, 1);
     o.table_name = "flat";
     o.out_dir = j->out_dir;
+    o.file_format = j->format;
     double t0 = bench_now();
     if (dltc_schema_new(&schema, "bench") || dltc_normalizer_new(&n, schema, &o) ||
         dltc_normalizer_feed_file(n, j->input) || dltc_normalizer_finish(n)) {
@@ -82,17 +85,25 @@ static int phase_dltc(bench_result *res, void *payload)
         fail(res, "open");
         goto done;
     }
+    if (dltc__duckdb_prepare_load(db)) {
+        fail(res, "open");
+        goto done;
+    }
     for (size_t i = 0; i < dltc_normalizer_table_count(n); i++) {
-        const char *name = dltc_normalizer_table_name(n, i), *file = dltc_normalizer_table_file(n, i);
-        if (!file)
-            continue;
+        const char *name = dltc_normalizer_table_name(n, i);
         dltc_table *t = dltc__schema_table(schema, name, strlen(name));
         dltc__buf_clear(&sql);
         if (!t || dltc__sql_create_table(&sql, DLTC_SQL_DUCKDB, "bench_data", t) ||
-            dltc__duckdb_exec(db, sql.data) || (dltc__duckdb_prepare_load(db) || dltc__duckdb_load_file(db, "bench_data", t, file, "jsonl", NULL))) {
-            fail(res, "load");
+            dltc__duckdb_exec(db, sql.data)) {
+            fail(res, "create");
             goto done;
         }
+        for (size_t k = 0; k < dltc_normalizer_table_file_count(n, i); k++)
+            if (dltc__duckdb_load_file(db, "bench_data", t, dltc_normalizer_table_file_at(n, i, k),
+                                       j->format ? j->format : "jsonl", NULL)) {
+                fail(res, "load");
+                goto done;
+            }
         res->tables++;
     }
     dltc__duckdb_close(db); /* the checkpoint is part of the load */
@@ -132,6 +143,7 @@ static int phase_pipeline(bench_result *res, void *payload)
     po.credentials = j->db;
     po.dataset_name = "bench_data";
     ro.table_name = "flat";
+    po.loader_file_format = j->format;
     double t0 = bench_now();
     if (dltc_pipeline_open(&p, "bench", &po) ||
         dltc_pipeline_run_files(p, &j->input, 1, &ro, NULL)) {
@@ -212,7 +224,8 @@ int main(int argc, char **argv)
 {
     uint64_t rows = 1000000, repeat = 1;
     const char *loader = NULL, *workdir_opt = NULL;
-    int keep = 0, all = 0, pipeline = 0;
+    int keep = 0, all = 0, pipeline = 0, all_formats = 0;
+    const char *format = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--rows") && v && !bench_parse_count(&rows, v)) i++;
@@ -221,10 +234,13 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--workdir") && v) workdir_opt = argv[++i];
         else if (!strcmp(a, "--all-loaders")) all = 1;
         else if (!strcmp(a, "--pipeline")) pipeline = 1;
+        else if (!strcmp(a, "--format") && v) format = argv[++i];
+        else if (!strcmp(a, "--all-formats")) all_formats = pipeline = 1;
         else if (!strcmp(a, "--keep")) keep = 1;
         else {
             fprintf(stderr, "usage: bench-load-duckdb [--rows N] [--repeat R] [--loader auto|read_json|appender]\n"
-                            "                         [--all-loaders] [--pipeline] [--keep] [--workdir DIR]\n");
+                            "                         [--all-loaders] [--pipeline] [--format F] [--all-formats]\n"
+                            "                         [--keep] [--workdir DIR]\n");
             return strcmp(a, "--help") ? 2 : 0;
         }
     }
@@ -246,6 +262,7 @@ int main(int argc, char **argv)
     j.input = input;
     j.out_dir = out_dir;
     j.db = db;
+    j.format = format;
 
     fprintf(stderr, "bench-load-duckdb: dltc %s, DuckDB %s, %llu flat rows, workdir %s\n",
             dltc_version(), bench_duckdb_version(), (unsigned long long)rows, j.workdir);
@@ -266,21 +283,31 @@ int main(int argc, char **argv)
     } else {
         loaders[nl++] = loader ? loader : "auto";
     }
-    measured dm[3], pm, km;
-    char labels[3][64];
+    static const char *const all_fmts[] = {"jsonl", "parquet", "csv", "insert_values"};
+    const char *fmts[4];
+    size_t nf = 0;
+    if (all_formats)
+        for (size_t i = 0; i < 4; i++) fmts[nf++] = all_fmts[i];
+    else if (pipeline)
+        fmts[nf++] = format;
+    measured dm[3], pms[4], km;
+    char labels[3][64], plabels[4][64];
     int failed = 0;
     memset(dm, 0, sizeof(dm));
-    memset(&pm, 0, sizeof(pm));
+    memset(pms, 0, sizeof(pms));
     memset(&km, 0, sizeof(km));
     for (size_t i = 0; i < nl; i++) {
-        snprintf(labels[i], sizeof(labels[i]), "dltc(%s)", loaders[i]);
+        snprintf(labels[i], sizeof(labels[i]), "dltc(%s%s%s)", format ? format : "",
+                 format ? "," : "", loaders[i]);
         dm[i].label = labels[i];
         j.loader = loaders[i];
         if (measure(&dm[i], repeat, phase_dltc, &j, rows)) failed = 1;
     }
-    if (pipeline) {
-        pm.label = "dltc pipeline";
-        if (measure(&pm, repeat, phase_pipeline, &j, rows)) failed = 1;
+    for (size_t i = 0; i < nf; i++) {
+        snprintf(plabels[i], sizeof(plabels[i]), "pipeline(%s)", fmts[i] ? fmts[i] : "jsonl");
+        pms[i].label = plabels[i];
+        j.format = fmts[i];
+        if (measure(&pms[i], repeat, phase_pipeline, &j, rows)) failed = 1;
     }
     km.label = "duckdb CTAS";
     if (measure(&km, repeat, phase_duckdb, &j, rows)) failed = 1;
@@ -288,23 +315,23 @@ int main(int argc, char **argv)
     double krate = km.ok ? (double)rows / km.res.seconds : 0;
     printf("\n%-20s %9s %9s %12s %12s %10s %7s\n", "engine", "seconds", "load s", "rows/s",
            "load rows/s", "peakRSS MB", "ratio");
-    for (size_t i = 0; i < nl + 2; i++) {
-        measured *m = i < nl ? &dm[i] : i == nl ? &pm : &km;
+    for (size_t i = 0; i < nl + nf + 1; i++) {
+        measured *m = i < nl ? &dm[i] : i < nl + nf ? &pms[i - nl] : &km;
         if (!m->label) continue;
         if (!m->ok) {
             printf("%-20s FAILED %s\n", m->label, m->res.error);
             continue;
         }
         double rate = (double)rows / m->res.seconds;
-        double load_s = m == &km || m == &pm ? m->res.seconds : (double)m->res.bytes / 1e6;
+        double load_s = i >= nl ? m->res.seconds : (double)m->res.bytes / 1e6;
         printf("%-20s %9.3f %9.3f %12.0f %12.0f %10.1f %7.3f\n", m->label, m->res.seconds, load_s,
                rate, (double)rows / load_s, m->use.peak_rss_mb, krate > 0 ? rate / krate : 0);
     }
     printf("(dltc = normalize + CREATE TABLE + load_file + close; targets: ratio >= %.2f of "
            "DuckDB's rate, peak RSS <= %.0f MB)\n\n",
            TARGET_RATIO, TARGET_PEAK_RSS_MB);
-    for (size_t i = 0; i < nl + 1; i++) {
-        measured *m = i < nl ? &dm[i] : &pm;
+    for (size_t i = 0; i < nl + nf; i++) {
+        measured *m = i < nl ? &dm[i] : &pms[i - nl];
         if (!m->ok) continue;
         double rate = (double)rows / m->res.seconds;
         printf("RESULT engine=%s rows=%llu seconds=%.3f rows_per_s=%.0f peak_rss_mb=%.1f "

@@ -23,7 +23,8 @@ typedef struct {
     unsigned int version;          /* DLTC_NORMALIZE_OPTIONS_VERSION */
     const char *table_name;        /* root table of the items (required; normalized) */
     const char *out_dir;           /* where the per-table files go (required) */
-    const char *file_format;       /* "jsonl" (default) */
+    const char *file_format;       /* "jsonl" (default), "csv", "insert_values", "parquet";
+                                      a root table's file_format hint wins */
     int max_table_nesting;         /* < 0: schema/default (1000) */
     const char *write_disposition; /* "append" (default), "replace", "merge", "skip" */
     const char *merge_strategy;    /* "delete-insert" (default), "upsert", "insert-only", "scd2" */
@@ -60,8 +61,13 @@ DLTC_EXTERN int dltc_normalizer_finish(dltc_normalizer *n);
 DLTC_EXTERN size_t dltc_normalizer_table_count(const dltc_normalizer *n);
 DLTC_EXTERN const char *dltc_normalizer_table_name(const dltc_normalizer *n, size_t i);
 DLTC_EXTERN uint64_t dltc_normalizer_table_rows(const dltc_normalizer *n, size_t i);
-/* Path of the file written for table i (lent), NULL when it got no rows. */
+/* Path of the (first) file written for table i (lent), NULL when it got no rows. */
 DLTC_EXTERN const char *dltc_normalizer_table_file(const dltc_normalizer *n, size_t i);
+/* Files of table i: csv and insert_values have a fixed column list, so a table whose rows
+ * gain a column gets a new file from that row on (jsonl and parquet keep one file). */
+DLTC_EXTERN size_t dltc_normalizer_table_file_count(const dltc_normalizer *n, size_t i);
+DLTC_EXTERN const char *dltc_normalizer_table_file_at(const dltc_normalizer *n, size_t i,
+                                                      size_t k);
 DLTC_EXTERN const char *dltc_normalizer_load_id(const dltc_normalizer *n);
 /* Total items fed. */
 DLTC_EXTERN uint64_t dltc_normalizer_items(const dltc_normalizer *n);

@@ -25,7 +25,7 @@ static const char HELP[] =
     "      --primary-key COLS       comma-separated primary key columns\n"
     "      --merge-key COLS         comma-separated merge key columns\n"
     "      --max-table-nesting N    deeper data becomes json columns\n"
-    "      --loader-file-format F   jsonl (default)\n"
+    "      --loader-file-format F   jsonl (default), parquet, csv, insert_values\n"
     "  -q, --quiet                  print nothing on success\n"
     "  -h, --help                   this help\n"
     "\n"

@@ -222,7 +222,8 @@ int cmd_normalize(int argc, char **argv)
         print_tables(schema, n);
         printf("\nFiles in %s:\n", out_dir);
         for (size_t i = 0; i < dltc_normalizer_table_count(n); i++)
-            printf("  %s\n", dltc_normalizer_table_file(n, i));
+            for (size_t k = 0; k < dltc_normalizer_table_file_count(n, i); k++)
+                printf("  %s\n", dltc_normalizer_table_file_at(n, i, k));
         printf("  %s (schema %s, version %lld)\n", schema_path, dltc_schema_name(schema),
                (long long)dltc_schema_version(schema));
     }

@@ -24,9 +24,11 @@
 
 typedef struct {
     dltc_table *table;
-    dltc_writer *w;
-    char *tmp_path;
-    char *final_path;
+    const dltc_writer_type *wt;
+    dltc_writer *w;     /* the table's last file, open until finish */
+    char **tmp_paths;   /* every file of the table: fixed-column formats start a new */
+    char **final_paths; /* file when a column appears */
+    size_t nfiles;
     uint64_t rows;
 } table_out;
 
@@ -56,9 +58,20 @@ static int fail(dltc_normalizer *n, int rc)
     return rc;
 }
 
-/* Expand the file name layout for a table. */
-static int file_name(dltc_normalizer *n, const dltc_table *t, dltc_buf *out)
+/* Expand the file name layout for a table's file number `k` (0 = first). */
+static int file_name(dltc_normalizer *n, const dltc_table *t, const dltc_writer_type *wt,
+                     size_t k, dltc_buf *out)
 {
+    /* without {file_id} the names of a table's later files get ".<k>" before the ext */
+    if (k && !strstr(n->layout, "{file_id}")) {
+        int rc = file_name(n, t, wt, 0, out);
+        size_t el = strlen(wt->ext);
+        if (rc || out->len <= el + 1 || strcmp(out->data + out->len - el, wt->ext) ||
+            out->data[out->len - el - 1] != '.')
+            return rc ? rc : dltc__buf_printf(out, ".%zu", k);
+        out->len -= el;
+        return dltc__buf_printf(out, "%zu.%s", k, wt->ext);
+    }
     for (const char *p = n->layout; *p;) {
         const char *ph = strchr(p, '{');
         if (!ph)
@@ -74,7 +87,7 @@ static int file_name(dltc_normalizer *n, const dltc_table *t, dltc_buf *out)
         if (len == 10 && memcmp(ph + 1, "table_name", 10) == 0) {
             rc = dltc__buf_puts(out, t->name);
         } else if (len == 3 && memcmp(ph + 1, "ext", 3) == 0) {
-            rc = dltc__buf_puts(out, n->wt->ext);
+            rc = dltc__buf_puts(out, wt->ext);
         } else if (len == 7 && memcmp(ph + 1, "load_id", 7) == 0) {
             rc = dltc__buf_puts(out, n->load_id);
         } else if (len == 7 && memcmp(ph + 1, "file_id", 7) == 0) {
@@ -99,6 +112,50 @@ static int safe_component(const char *name)
     return name[0] && name[0] != '.' && !strchr(name, '/');
 }
 
+/* Open file number o->nfiles of a table. */
+static int open_file(dltc_normalizer *nz, table_out *o)
+{
+    char **tp = dltc__realloc(o->tmp_paths, (o->nfiles + 1) * sizeof(char *));
+    if (!tp)
+        return dltc__error_oom();
+    o->tmp_paths = tp;
+    char **fp = dltc__realloc(o->final_paths, (o->nfiles + 1) * sizeof(char *));
+    if (!fp)
+        return dltc__error_oom();
+    o->final_paths = fp;
+    dltc_buf name = DLTC_BUF_INIT, tmp = DLTC_BUF_INIT, fin = DLTC_BUF_INIT;
+    int rc = file_name(nz, o->table, o->wt, o->nfiles, &name);
+    if (!rc)
+        rc = dltc__buf_printf(&tmp, "%s/%s", nz->tmp_dir, name.data);
+    if (!rc)
+        rc = dltc__buf_printf(&fin, "%s/%s", nz->out_dir, name.data);
+    dltc__buf_free(&name);
+    if (rc) {
+        dltc__buf_free(&tmp);
+        dltc__buf_free(&fin);
+        return rc;
+    }
+    o->tmp_paths[o->nfiles] = dltc__buf_detach(&tmp);
+    o->final_paths[o->nfiles] = dltc__buf_detach(&fin);
+    o->nfiles++;
+    if ((rc = o->wt->open(&o->w, o->tmp_paths[o->nfiles - 1], o->table)))
+        o->w = NULL;
+    return rc;
+}
+
+/* The writer of a table: its root's file_format hint, else the normalizer's format. */
+static int table_writer(dltc_normalizer *nz, dltc_table *t, const dltc_writer_type **wt)
+{
+    const dltc_table *root = dltc__schema_root_table(nz->schema, t);
+    const char *f = root ? root->file_format : NULL;
+    *wt = nz->wt;
+    if (!f || !*f || !strcmp(f, "preferred"))
+        return 0;
+    *wt = dltc__writer_type(f);
+    return *wt ? 0
+               : dltc__error_set(DLTC_EINVALID, "table %s: unknown file format '%s'", t->name, f);
+}
+
 static int sink(void *payload, dltc_table *t, void **user, const dltc_cell *cells, size_t n)
 {
     dltc_normalizer *nz = payload;
@@ -121,18 +178,7 @@ static int sink(void *payload, dltc_table *t, void **user, const dltc_cell *cell
             return dltc__error_oom();
         nz->outs[nz->nouts++] = o;
         o->table = t;
-        dltc_buf name = DLTC_BUF_INIT, tmp = DLTC_BUF_INIT, fin = DLTC_BUF_INIT;
-        rc = file_name(nz, t, &name);
-        if (!rc)
-            rc = dltc__buf_printf(&tmp, "%s/%s", nz->tmp_dir, name.data);
-        if (!rc)
-            rc = dltc__buf_printf(&fin, "%s/%s", nz->out_dir, name.data);
-        dltc__buf_free(&name);
-        o->tmp_path = dltc__buf_detach(&tmp);
-        o->final_path = dltc__buf_detach(&fin);
-        if (rc)
-            return rc;
-        if ((rc = nz->wt->open(&o->w, o->tmp_path, t)))
+        if ((rc = table_writer(nz, t, &o->wt)) || (rc = open_file(nz, o)))
             return rc;
         dltc__crash_point("normalize:file-created");
         *user = o;
@@ -141,8 +187,20 @@ static int sink(void *payload, dltc_table *t, void **user, const dltc_cell *cell
             nz->schema->dirty = 1;
         }
     }
-    o->rows++;
-    return nz->wt->write_row(o->w, t, cells, n);
+    rc = o->wt->write_row(o->w, t, cells, n);
+    if (rc == DLTC_WRITER_ROTATE) { /* a column the file lacks: the next file has it */
+        rc = o->wt->finish(o->w);
+        o->w = NULL;
+        if (!rc)
+            rc = open_file(nz, o);
+        if (!rc)
+            rc = o->wt->write_row(o->w, t, cells, n);
+        if (rc == DLTC_WRITER_ROTATE)
+            rc = dltc__error_set(DLTC_ERROR, "table %s: a new file cannot take the row", t->name);
+    }
+    if (!rc)
+        o->rows++;
+    return rc;
 }
 
 static int make_tmp_dir(dltc_normalizer *n)
@@ -334,16 +392,17 @@ int dltc_normalizer_finish(dltc_normalizer *n)
         return rc;
     for (size_t i = 0; i < n->nouts; i++) {
         table_out *o = n->outs[i];
-        rc = n->wt->finish(o->w);
+        rc = o->w ? o->wt->finish(o->w) : 0;
         o->w = NULL;
         if (rc)
             return fail(n, rc);
     }
     for (size_t i = 0; i < n->nouts; i++) {
         table_out *o = n->outs[i];
-        if (rename(o->tmp_path, o->final_path) != 0)
-            return fail(n, dltc__error_set(DLTC_EIO, "%s: cannot move into place: %s",
-                                           o->final_path, strerror(errno)));
+        for (size_t k = 0; k < o->nfiles; k++)
+            if (rename(o->tmp_paths[k], o->final_paths[k]) != 0)
+                return fail(n, dltc__error_set(DLTC_EIO, "%s: cannot move into place: %s",
+                                               o->final_paths[k], strerror(errno)));
     }
     rmdir(n->tmp_dir);
     if ((rc = fsync_dir(n->out_dir)))
@@ -369,7 +428,17 @@ uint64_t dltc_normalizer_table_rows(const dltc_normalizer *n, size_t i)
 
 const char *dltc_normalizer_table_file(const dltc_normalizer *n, size_t i)
 {
-    return i < n->nouts ? n->outs[i]->final_path : NULL;
+    return dltc_normalizer_table_file_at(n, i, 0);
+}
+
+size_t dltc_normalizer_table_file_count(const dltc_normalizer *n, size_t i)
+{
+    return i < n->nouts ? n->outs[i]->nfiles : 0;
+}
+
+const char *dltc_normalizer_table_file_at(const dltc_normalizer *n, size_t i, size_t k)
+{
+    return i < n->nouts && k < n->outs[i]->nfiles ? n->outs[i]->final_paths[k] : NULL;
 }
 
 const char *dltc_normalizer_load_id(const dltc_normalizer *n)
@@ -389,11 +458,15 @@ void dltc_normalizer_free(dltc_normalizer *n)
     for (size_t i = 0; i < n->nouts; i++) {
         table_out *o = n->outs[i];
         if (o->w)
-            n->wt->abort(o->w);
-        if (!n->finished && o->tmp_path)
-            unlink(o->tmp_path);
-        dltc__free(o->tmp_path);
-        dltc__free(o->final_path);
+            o->wt->abort(o->w);
+        for (size_t k = 0; k < o->nfiles; k++) {
+            if (!n->finished)
+                unlink(o->tmp_paths[k]);
+            dltc__free(o->tmp_paths[k]);
+            dltc__free(o->final_paths[k]);
+        }
+        dltc__free(o->tmp_paths);
+        dltc__free(o->final_paths);
         dltc__free(o);
     }
     if (n->tmp_dir)

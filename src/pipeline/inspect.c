@@ -242,6 +242,18 @@ static int package_jobs(dltc_pipeline *p, dltc_buf *b, dltc_stage stage, const c
                                   j.table, job_folder(JOB_ORDER[k]), j.format);
             if (!rc)
                 rc = put_size(b, size);
+            /* started = when normalize wrote the file (mtime); a finished job's last move
+             * into completed/failed_jobs is its ctime */
+            int64_t born = (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
+            int64_t moved = (int64_t)st.st_ctim.tv_sec * 1000000 + st.st_ctim.tv_nsec / 1000;
+            if (!rc && size)
+                rc = dltc__buf_puts(b, ". Started on: ");
+            if (!rc && size)
+                rc = put_datetime(b, born);
+            if (!rc && size &&
+                (JOB_ORDER[k] == DLTC_JOB_COMPLETED || JOB_ORDER[k] == DLTC_JOB_FAILED))
+                rc = dltc__buf_printf(b, " and completed in %.2f seconds",
+                                      (double)(moved > born ? moved - born : 0) / 1e6);
             if (!rc)
                 rc = dltc__buf_puts(b, ".\n");
             job_name_clear(&j);

@@ -69,6 +69,36 @@ mkdir ro && chmod 555 ro
 if [ "$(id -u)" != 0 ]; then
   err=$("$dlt" load users.json --pipeline x --table users --pipelines-dir ro/p 2>&1); [ $? = 1 ] && ok || bad "unwritable dir exit"
 fi
+# a DuckDB file held by another process: one line naming it, exit 1; the rerun finishes the
+# package that could not load and loads nothing twice
+"$dlt" pipeline app query "select count(*) from range(200000000000)" >/dev/null 2>&1 &
+holder=$!
+for _ in $(seq 100); do
+  ls -l /proc/$holder/fd 2>/dev/null | grep -q "app.duckdb" && break
+  sleep 0.1
+done
+err=$("$dlt" load users.json --pipeline app --table users 2>&1 >/dev/null); code=$?
+kill $holder; wait $holder 2>/dev/null
+[ $code = 1 ] && ok || bad "locked database exit $code"
+grep -q "app.duckdb: database is locked by another process" <<<"$err" && ok || bad "locked message: $err"
+[ "$(wc -l <<<"$err")" = 1 ] && ok || bad "locked: one line: $err"
+out=$("$dlt" load users.json --pipeline app --table users) && ok || bad "load after the lock is gone"
+grep -q "left pending by an earlier run" <<<"$out" && ok || bad "the rerun says it finished the pending package: $out"
+[ "$(q app "select count(*) from users")" = 6 ] && ok || bad "locked then rerun: 6 rows, got $(q app "select count(*) from users")"
+[ "$(q app "select count(*) from _dlt_loads")" = 3 ] && ok || bad "locked then rerun: 3 loads"
+
+# every loader file format loads the nested example the same way
+for f in jsonl parquet csv insert_values; do
+  "$dlt" load "$src/examples/data/users.jsonl" --pipeline "fmt_$f" --table users --loader-file-format $f -q && ok || bad "load as $f"
+  [ "$(q "fmt_$f" "select count(*) from users__pets__toys")" = 2 ] && ok || bad "$f: child rows"
+  got=$(q "fmt_$f" "select string_agg(coalesce(signed_up::varchar, 'null') || '/' || coalesce(score::varchar, 'null') || '/' || coalesce(score__v_text, 'null') || '/' || coalesce(favourite_colour, 'null'), ';' order by id) from users")
+  [ "$got" = "$(q fmt_jsonl "select string_agg(coalesce(signed_up::varchar, 'null') || '/' || coalesce(score::varchar, 'null') || '/' || coalesce(score__v_text, 'null') || '/' || coalesce(favourite_colour, 'null'), ';' order by id) from users")" ] && ok || bad "$f: values differ from jsonl: $got"
+  "$dlt" pipeline "fmt_$f" load-package | grep -q "File type: $f" && ok || bad "$f: load-package shows the format"
+done
+err=$("$dlt" load users.json --pipeline fmtx --table users --loader-file-format xml 2>&1); [ $? = 1 ] && ok || bad "unknown format exit"
+grep -q "loader file format 'xml' is not supported" <<<"$err" && ok || bad "unknown format message: $err"
+"$dlt" pipeline app load-package | grep -Eq "Started on: .* and completed in [0-9.]+ seconds\.$" && ok || bad "load-package job times"
+
 "$dlt" pipeline nosuch info >/dev/null 2>&1; [ $? = 1 ] && ok || bad "unknown pipeline exit"
 "$dlt" load --help | grep -q "usage: dlt load" && ok || bad "load --help"
 "$dlt" pipeline --help | grep -q "usage: dlt pipeline" && ok || bad "pipeline --help"

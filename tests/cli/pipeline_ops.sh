@@ -26,7 +26,7 @@ out=$("$dlt" pipeline ops load-package); code=$?
 grep -qx "Package $id found in $wd/ops/load/loaded/$id" <<<"$out" && ok || bad "package line: $out"
 grep -Eq "^The package with load id $id for schema ops is in LOADED state\. It updated schema for [0-9]+ tables\. The package was LOADED at [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+\+00:00\.$" <<<"$out" && ok || bad "state line: $out"
 grep -qx "Jobs details:" <<<"$out" && ok || bad "jobs details"
-grep -Eq "^Job: users\.[0-9a-f]{10}\.jsonl(\.gz)?, table: users in completed_jobs\. File type: jsonl, size: [0-9.]+[BKM]\.$" <<<"$out" && ok || bad "job line: $out"
+grep -Eq "^Job: users\.[0-9a-f]{10}\.jsonl(\.gz)?, table: users in completed_jobs\. File type: jsonl, size: [0-9.]+[BKM]\. Started on: [0-9-]+ [0-9:.]+\+00:00 and completed in [0-9.]+ seconds\.$" <<<"$out" && ok || bad "job line: $out"
 grep -Eq "^Job: users__pets__toys\.[0-9a-f]{10}\.jsonl(\.gz)?, table: users__pets__toys in completed_jobs\." <<<"$out" && ok || bad "nested job line"
 [ "$("$dlt" pipeline ops load-package "$id")" = "$out" ] && ok || bad "load-package with the load id"
 "$dlt" pipeline ops load-package 123.456 >/dev/null 2>err; [ $? = 1 ] && ok || bad "unknown load id exit"

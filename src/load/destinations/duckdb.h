@@ -10,7 +10,7 @@
 
 typedef struct dltc_duckdb dltc_duckdb;
 
-/* Open (create) the database file at `path`. A file held by another process fails with
+/* Open (create) the database file at `path` (NULL: an in-memory database). A file held by another process fails with
  * DLTC_EDATABASE and a message naming the path and saying it is locked. */
 int dltc__duckdb_open(dltc_duckdb **out, const char *path);
 void dltc__duckdb_close(dltc_duckdb *db);
@@ -37,5 +37,10 @@ int dltc__duckdb_prepare_load(dltc_duckdb *db);
  * number of rows inserted. */
 int dltc__duckdb_load_file(dltc_duckdb *db, const char *dataset, const dltc_table *t,
                            const char *path, const char *format, uint64_t *rows);
+
+/* Write `parquet` (created or truncated, fsynced) with the rows of the jsonl load file
+ * `jsonl`, every typed column of `t` with its schema type, through DuckDB's parquet writer
+ * (an in-memory database; timestamps UTC-adjusted µs, decimals as parquet decimals). */
+int dltc__duckdb_jsonl_to_parquet(const char *jsonl, const char *parquet, const dltc_table *t);
 
 #endif

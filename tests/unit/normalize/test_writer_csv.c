@@ -1,0 +1,546 @@
+/* The csv load-file writer: exact bytes for every data type, NULL vs the empty string,
+ * quoting, json columns, the fixed column list and rotation, large files, and that abort and
+ * failures leave no memory behind. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "dltc/dltc.h"
+#include "formats/value.h"
+#include "normalize/writer.h"
+#include "schema/schema.h"
+#include "testutil.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- an allocator that counts live blocks and can fail the N-th allocation ---- */
+
+static struct {
+    long live;
+    long allocs;
+    long fail_at; /* 0: never */
+} g_mem;
+
+static void *cnt_malloc(size_t size, void *payload)
+{
+    (void)payload;
+    if (g_mem.fail_at && ++g_mem.allocs == g_mem.fail_at)
+        return NULL;
+    size_t *p = malloc(size + 16);
+    if (!p)
+        return NULL;
+    p[0] = size;
+    g_mem.live++;
+    return (char *)p + 16;
+}
+
+static void cnt_free(void *ptr, void *payload)
+{
+    (void)payload;
+    if (!ptr)
+        return;
+    g_mem.live--;
+    free((char *)ptr - 16);
+}
+
+static void *cnt_realloc(void *ptr, size_t size, void *payload)
+{
+    void *n = cnt_malloc(size, payload);
+    if (n && ptr) {
+        size_t old = *(size_t *)(void *)((char *)ptr - 16);
+        memcpy(n, ptr, old < size ? old : size);
+        cnt_free(ptr, payload);
+    }
+    return n;
+}
+
+static void counting_on(long fail_at)
+{
+    static const dltc_allocator a = {cnt_malloc, cnt_realloc, cnt_free, NULL};
+    memset(&g_mem, 0, sizeof(g_mem));
+    g_mem.fail_at = fail_at;
+    dltc_allocator_set(&a);
+}
+
+/* ---- fixture: a schema with one table, a doc for values, a file path ---- */
+
+typedef struct {
+    char *dir;
+    char path[4096];
+    dltc_schema *s;
+    dltc_table *t;
+    dltc_doc *d;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    f->dir = tu_mkdtemp();
+    snprintf(f->path, sizeof(f->path), "%s/t.csv", f->dir);
+    assert_int_equal(dltc__schema_create(&f->s, "s", 0), 0);
+    assert_int_equal(dltc__schema_add_table(f->s, "t", NULL, &f->t), 0);
+    assert_int_equal(dltc_doc_new(&f->d), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    dltc_allocator_set(NULL);
+    dltc_doc_free(f->d);
+    dltc_schema_free(f->s);
+    tu_rmrf(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static uint32_t add_col(fixture *f, const char *name, int dt, int tz)
+{
+    dltc_column c;
+    memset(&c, 0, sizeof(c));
+    c.precision = c.scale = -1;
+    c.nullable = 1;
+    c.timezone = (int8_t)tz;
+    c.name = (char *)name;
+    c.data_type = (uint8_t)dt;
+    long i = dltc__table_add_column(f->s, f->t, &c);
+    assert_true(i >= 0);
+    return (uint32_t)i;
+}
+
+static dltc_cell cell(uint32_t col, const dltc_value *v)
+{
+    dltc_cell c;
+    c.col = col;
+    c.val = *v;
+    return c;
+}
+
+/* A value parsed from JSON text (strings without escapes come out CLEAN, numbers with lex). */
+static const dltc_value *js(fixture *f, const char *json)
+{
+    dltc_value *v;
+    assert_int_equal(dltc_doc_parse_json(f->d, json, strlen(json), &v), 0);
+    return v;
+}
+
+static const dltc_value *str(fixture *f, const char *s, size_t len)
+{
+    const dltc_value *v = dltc_value_string(f->d, s, len);
+    assert_non_null(v);
+    return v;
+}
+
+static dltc_writer *open_w(fixture *f)
+{
+    dltc_writer *w = NULL;
+    assert_int_equal(dltc__writer_csv.open(&w, f->path, f->t), 0);
+    assert_non_null(w);
+    return w;
+}
+
+static void write_ok(fixture *f, dltc_writer *w, const dltc_cell *cells, size_t n)
+{
+    assert_int_equal(dltc__writer_csv.write_row(w, f->t, cells, n), 0);
+}
+
+static void assert_file(fixture *f, const char *expected)
+{
+    size_t len;
+    char *got = tu_read_file(f->path, &len);
+    assert_non_null(got);
+    assert_int_equal(len, strlen(expected));
+    assert_memory_equal(got, expected, len);
+    free(got);
+}
+
+/* ---- tests ---- */
+
+static void test_registered(void **state)
+{
+    (void)state;
+    assert_ptr_equal(dltc__writer_type("csv"), &dltc__writer_csv);
+    assert_string_equal(dltc__writer_csv.format, "csv");
+    assert_string_equal(dltc__writer_csv.ext, "csv");
+}
+
+static void test_every_type(void **state)
+{
+    fixture *f = *state;
+    uint32_t id = add_col(f, "id", DLTC_DT_BIGINT, -1);
+    uint32_t name = add_col(f, "name", DLTC_DT_TEXT, -1);
+    uint32_t price = add_col(f, "price", DLTC_DT_DOUBLE, -1);
+    uint32_t ok = add_col(f, "ok", DLTC_DT_BOOL, -1);
+    uint32_t at = add_col(f, "at", DLTC_DT_TIMESTAMP, -1);
+    uint32_t naive = add_col(f, "naive", DLTC_DT_TIMESTAMP, 0);
+    uint32_t day = add_col(f, "day", DLTC_DT_DATE, -1);
+    uint32_t clock = add_col(f, "clock", DLTC_DT_TIME, -1);
+    uint32_t amount = add_col(f, "amount", DLTC_DT_DECIMAL, -1);
+    uint32_t big = add_col(f, "big", DLTC_DT_WEI, -1);
+    uint32_t raw = add_col(f, "raw", DLTC_DT_BINARY, -1);
+    uint32_t meta = add_col(f, "meta", DLTC_DT_JSON, -1);
+    add_col(f, "hint_only", DLTC_DT_UNSET, -1);
+
+    dltc_writer *w = open_w(f);
+    dltc_cell row[12] = {
+        cell(id, dltc_value_int(f->d, -42)),
+        cell(name, str(f, "hello", 5)),
+        cell(price, dltc_value_double(f->d, 0.1)),
+        cell(ok, dltc_value_bool(f->d, 1)),
+        cell(at, dltc_value_timestamp(f->d, 1700000000500000LL, 1)),
+        cell(naive, dltc_value_timestamp(f->d, 1700000000500000LL, 0)),
+        cell(day, dltc_value_date(f->d, 19723)),
+        cell(clock, dltc_value_time(f->d, 3600000000LL)),
+        cell(amount, dltc_value_decimal(f->d, "-12.340")),
+        cell(big, js(f, "123456789012345678901234567890")),
+        cell(raw, dltc_value_binary(f->d, "\x01\x02\xff", 3)),
+        cell(meta, js(f, "{\"a\": \"x\\\"y\", \"n\": [1, 2.5, null, true]}")),
+    };
+    write_ok(f, w, row, 12);
+    /* the second row: other values of the same columns, all present */
+    dltc_cell row2[12] = {
+        cell(id, js(f, "9223372036854775807")),
+        cell(name, js(f, "\"plain\"")),
+        cell(price, js(f, "1.50")),
+        cell(ok, dltc_value_bool(f->d, 0)),
+        cell(at, dltc_value_timestamp(f->d, 0, 1)),
+        cell(naive, dltc_value_timestamp(f->d, -1, 0)),
+        cell(day, dltc_value_date(f->d, -1)),
+        cell(clock, dltc_value_time(f->d, 86399999999LL)),
+        cell(amount, dltc_value_decimal(f->d, "0.5")),
+        cell(big, dltc_value_decimal(f->d, "1000000000000000000")),
+        cell(raw, dltc_value_binary(f->d, "", 0)),
+        cell(meta, js(f, "[]")),
+    };
+    write_ok(f, w, row2, 12);
+    assert_int_equal(dltc__writer_csv.finish(w), 0);
+    assert_file(f, "\"id\",\"name\",\"price\",\"ok\",\"at\",\"naive\",\"day\",\"clock\",\"amount\","
+                   "\"big\",\"raw\",\"meta\"\n"
+                   "-42,\"hello\",0.1,true,\"2023-11-14T22:13:20.500000+00:00\","
+                   "\"2023-11-14T22:13:20.500000\",\"2024-01-01\",\"01:00:00\",-12.340,"
+                   "123456789012345678901234567890,\"AQL/\","
+                   "\"{\"\"a\"\":\"\"x\\\"\"y\"\",\"\"n\"\":[1,2.5,null,true]}\"\n"
+                   "9223372036854775807,\"plain\",1.50,false,\"1970-01-01T00:00:00+00:00\","
+                   "\"1969-12-31T23:59:59.999999\",\"1969-12-31\",\"23:59:59.999999\",0.5,"
+                   "1000000000000000000,\"\",\"[]\"\n");
+}
+
+static void test_null_and_empty_string(void **state)
+{
+    fixture *f = *state;
+    uint32_t a = add_col(f, "a", DLTC_DT_TEXT, -1);
+    uint32_t b = add_col(f, "b", DLTC_DT_TEXT, -1);
+    uint32_t c = add_col(f, "c", DLTC_DT_BIGINT, -1);
+    dltc_writer *w = open_w(f);
+    dltc_cell r1[] = {cell(a, str(f, "", 0)), cell(c, dltc_value_int(f->d, 1))};
+    write_ok(f, w, r1, 2);                    /* b missing: NULL */
+    dltc_cell r2[] = {cell(b, js(f, "\"\""))}; /* a CLEAN empty string */
+    write_ok(f, w, r2, 1);
+    write_ok(f, w, NULL, 0); /* all NULL */
+    dltc_cell r4[] = {cell(a, dltc_value_null(f->d))}; /* an explicit null cell */
+    write_ok(f, w, r4, 1);
+    assert_int_equal(dltc__writer_csv.finish(w), 0);
+    assert_file(f, "\"a\",\"b\",\"c\"\n"
+                   "\"\",,1\n"
+                   ",\"\",\n"
+                   ",,\n"
+                   ",,\n");
+}
+
+static void test_quoting(void **state)
+{
+    fixture *f = *state;
+    uint32_t s = add_col(f, "s", DLTC_DT_TEXT, -1);
+    dltc_writer *w = open_w(f);
+#define S(x) x, sizeof(x) - 1
+    static const struct {
+        const char *in;
+        size_t len;
+        const char *out;
+        size_t olen;
+    } cases[] = {
+        {S("a\"b"), S("\"a\"\"b\"")},
+        {S("\""), S("\"\"\"\"")},
+        {S("\"\"x\""), S("\"\"\"\"\"x\"\"\"")},
+        {S("a,b"), S("\"a,b\"")},
+        {S("line\nbreak"), S("\"line\nbreak\"")},
+        {S("cr\r\n"), S("\"cr\r\n\"")},
+        {S(" lead and trail "), S("\" lead and trail \"")},
+        {S("back\\slash"), S("\"back\\slash\"")},
+        {S("z\xc3\xbcrich \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x8e\x89"),
+         S("\"z\xc3\xbcrich \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x8e\x89\"")},
+        {S("ctl\x01\x1f\x7f\t"), S("\"ctl\x01\x1f\x7f\t\"")},
+        {S("nul\0mid"), S("\"nul\0mid\"")},
+        {S("NULL"), S("\"NULL\"")},
+        {S("12"), S("\"12\"")},
+    };
+#undef S
+    char expected[1024] = "\"s\"\n";
+    size_t elen = strlen(expected);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        dltc_cell r[] = {cell(s, str(f, cases[i].in, cases[i].len))};
+        write_ok(f, w, r, 1);
+        memcpy(expected + elen, cases[i].out, cases[i].olen);
+        elen += cases[i].olen;
+        expected[elen++] = '\n';
+    }
+    assert_int_equal(dltc__writer_csv.finish(w), 0);
+    size_t len;
+    char *got = tu_read_file(f->path, &len);
+    assert_int_equal(len, elen);
+    assert_memory_equal(got, expected, elen);
+    free(got);
+}
+
+static void test_clean_strings_from_json(void **state)
+{
+    fixture *f = *state;
+    uint32_t s = add_col(f, "s", DLTC_DT_TEXT, -1);
+    dltc_writer *w = open_w(f);
+    const dltc_value *clean = js(f, "\"a, b and c\"");
+    assert_true(clean->flags & DLTC_VF_CLEAN);
+    const dltc_value *esc = js(f, "\"say \\\"hi\\\"\\n\"");
+    assert_false(esc->flags & DLTC_VF_CLEAN);
+    dltc_cell r1[] = {cell(s, clean)};
+    dltc_cell r2[] = {cell(s, esc)};
+    write_ok(f, w, r1, 1);
+    write_ok(f, w, r2, 1);
+    assert_int_equal(dltc__writer_csv.finish(w), 0);
+    assert_file(f, "\"s\"\n\"a, b and c\"\n\"say \"\"hi\"\"\n\"\n");
+}
+
+static void test_numbers(void **state)
+{
+    fixture *f = *state;
+    uint32_t i = add_col(f, "i", DLTC_DT_BIGINT, -1);
+    uint32_t d = add_col(f, "d", DLTC_DT_DOUBLE, -1);
+    dltc_writer *w = open_w(f);
+    dltc_cell r1[] = {cell(i, dltc_value_int(f->d, INT64_MIN)),
+                      cell(d, dltc_value_double(f->d, 1e16))};
+    dltc_cell r2[] = {cell(i, js(f, "-0")), cell(d, dltc_value_double(f->d, 7.0))};
+    dltc_cell r3[] = {cell(i, dltc_value_int(f->d, 0)), cell(d, js(f, "1E5"))};
+    dltc_cell r4[] = {cell(d, dltc_value_double(f->d, 5e-324))};
+    dltc_cell r5[] = {cell(d, dltc_value_double(f->d, 0.1 + 0.2))};
+    dltc_cell r6[] = {cell(d, dltc_value_double(f->d, -INFINITY))};
+    write_ok(f, w, r1, 2);
+    write_ok(f, w, r2, 2);
+    write_ok(f, w, r3, 2);
+    write_ok(f, w, r4, 1);
+    write_ok(f, w, r5, 1);
+    write_ok(f, w, r6, 1);
+    assert_int_equal(dltc__writer_csv.finish(w), 0);
+    assert_file(f, "\"i\",\"d\"\n"
+                   "-9223372036854775808,1e+16\n"
+                   "0,7.0\n" /* JSON -0 is the integer 0 */
+                   "0,1E5\n"
+                   ",5e-324\n"
+                   ",0.30000000000000004\n"
+                   ",-inf\n");
+}
+
+static void test_json_column(void **state)
+{
+    fixture *f = *state;
+    uint32_t j = add_col(f, "j", DLTC_DT_JSON, -1);
+    dltc_writer *w = open_w(f);
+    /* any value of a json column is its JSON text, as dlt's json.dumps */
+    const char *in[] = {"{\"k\":\"v,w\\n\",\"u\":\"\\u00e9\\u0001\"}", "[1,[2,{}]]", "\"abc\"",
+                        "17", "false", "{}"};
+    for (size_t k = 0; k < sizeof(in) / sizeof(in[0]); k++) {
+        dltc_cell r[] = {cell(j, js(f, in[k]))};
+        write_ok(f, w, r, 1);
+    }
+    assert_int_equal(dltc__writer_csv.finish(w), 0);
+    assert_file(f, "\"j\"\n"
+                   "\"{\"\"k\"\":\"\"v,w\\n\"\",\"\"u\"\":\"\"\xc3\xa9\\u0001\"\"}\"\n"
+                   "\"[1,[2,{}]]\"\n"
+                   "\"\"\"abc\"\"\"\n"
+                   "\"17\"\n"
+                   "\"false\"\n"
+                   "\"{}\"\n");
+}
+
+static void test_row_order_and_names(void **state)
+{
+    fixture *f = *state;
+    uint32_t a = add_col(f, "first", DLTC_DT_BIGINT, -1);
+    add_col(f, "skipped", DLTC_DT_UNSET, -1);
+    uint32_t b = add_col(f, "we\"ird, name", DLTC_DT_TEXT, -1);
+    uint32_t c = add_col(f, "third", DLTC_DT_BOOL, -1);
+    dltc_writer *w = open_w(f);
+    /* cells come in the row's order, not the table's */
+    dltc_cell r[] = {cell(c, dltc_value_bool(f->d, 1)), cell(a, dltc_value_int(f->d, 3)),
+                     cell(b, str(f, "x", 1))};
+    write_ok(f, w, r, 3);
+    dltc_cell r2[] = {cell(c, dltc_value_bool(f->d, 0)), cell(b, str(f, "y", 1))};
+    write_ok(f, w, r2, 2);
+    assert_int_equal(dltc__writer_csv.finish(w), 0);
+    assert_file(f, "\"first\",\"we\"\"ird, name\",\"third\"\n3,\"x\",true\n,\"y\",false\n");
+}
+
+static void test_rotation(void **state)
+{
+    fixture *f = *state;
+    uint32_t a = add_col(f, "a", DLTC_DT_TEXT, -1);
+    uint32_t h = add_col(f, "h", DLTC_DT_UNSET, -1);
+    dltc_writer *w = open_w(f);
+    dltc_cell r1[] = {cell(a, str(f, "one", 3))};
+    write_ok(f, w, r1, 1);
+
+    /* a column added to the table after open */
+    uint32_t b = add_col(f, "b", DLTC_DT_BIGINT, -1);
+    dltc_cell r2[] = {cell(a, str(f, "two", 3)), cell(b, dltc_value_int(f->d, 2))};
+    assert_int_equal(dltc__writer_csv.write_row(w, f->t, r2, 2), DLTC_WRITER_ROTATE);
+    /* a hint-only column that got its type after open */
+    f->t->cols[h].data_type = DLTC_DT_TEXT;
+    dltc_cell r3[] = {cell(h, str(f, "x", 1)), cell(a, str(f, "three", 5))};
+    assert_int_equal(dltc__writer_csv.write_row(w, f->t, r3, 2), DLTC_WRITER_ROTATE);
+    /* a null of such a column is no reason to rotate */
+    dltc_cell r4[] = {cell(a, str(f, "four", 4)), cell(b, dltc_value_null(f->d))};
+    write_ok(f, w, r4, 2);
+    assert_int_equal(dltc__writer_csv.finish(w), 0);
+    /* nothing of the refused rows */
+    assert_file(f, "\"a\"\n\"one\"\n\"four\"\n");
+
+    /* the next file has the new columns, in table order */
+    snprintf(f->path, sizeof(f->path), "%s/t2.csv", f->dir);
+    w = open_w(f);
+    write_ok(f, w, r2, 2);
+    write_ok(f, w, r3, 2);
+    assert_int_equal(dltc__writer_csv.finish(w), 0);
+    assert_file(f, "\"a\",\"h\",\"b\"\n\"two\",,2\n\"three\",\"x\",\n");
+}
+
+static void test_many_rows(void **state)
+{
+    fixture *f = *state;
+    uint32_t id = add_col(f, "id", DLTC_DT_BIGINT, -1);
+    uint32_t s = add_col(f, "s", DLTC_DT_TEXT, -1);
+    dltc_writer *w = open_w(f);
+    const int rows = 200000; /* several 256 KiB blocks */
+    for (int i = 0; i < rows; i++) {
+        char text[32];
+        int n = snprintf(text, sizeof(text), "r\"%d", i);
+        dltc_value iv, sv;
+        dltc__value_set_type(&iv, DLTC_TYPE_INT);
+        iv.u.i = i;
+        dltc__value_set_type(&sv, DLTC_TYPE_STRING);
+        sv.u.s = text;
+        sv.len = (uint32_t)n;
+        dltc_cell r[] = {cell(id, &iv), cell(s, &sv)};
+        write_ok(f, w, r, 2);
+    }
+    assert_int_equal(dltc__writer_csv.finish(w), 0);
+    size_t len;
+    char *got = tu_read_file(f->path, &len);
+    assert_non_null(got);
+    char *p = got;
+    assert_int_equal(strncmp(p, "\"id\",\"s\"\n", 9), 0);
+    p += 9;
+    for (int i = 0; i < rows; i++) {
+        char line[64];
+        int n = snprintf(line, sizeof(line), "%d,\"r\"\"%d\"\n", i, i);
+        assert_true((size_t)(p - got) + (size_t)n <= len);
+        assert_memory_equal(p, line, (size_t)n);
+        p += n;
+    }
+    assert_int_equal((size_t)(p - got), len);
+    free(got);
+}
+
+static void test_abort_frees_everything(void **state)
+{
+    fixture *f = *state;
+    uint32_t s = add_col(f, "s", DLTC_DT_TEXT, -1);
+    uint32_t j = add_col(f, "j", DLTC_DT_JSON, -1);
+    const dltc_value *sv = str(f, "some text that takes room", 25);
+    const dltc_value *jv = js(f, "{\"a\":[1,2,3]}");
+    counting_on(0);
+    dltc_writer *w = NULL;
+    assert_int_equal(dltc__writer_csv.open(&w, f->path, f->t), 0);
+    dltc_cell r[] = {cell(s, sv), cell(j, jv)};
+    for (int i = 0; i < 20000; i++) /* past a flush */
+        assert_int_equal(dltc__writer_csv.write_row(w, f->t, r, 2), 0);
+    assert_true(g_mem.live > 0);
+    dltc__writer_csv.abort(w);
+    assert_int_equal(g_mem.live, 0);
+    dltc__writer_csv.abort(NULL);
+    dltc_allocator_set(NULL);
+}
+
+static void test_open_failure(void **state)
+{
+    fixture *f = *state;
+    add_col(f, "s", DLTC_DT_TEXT, -1);
+    snprintf(f->path, sizeof(f->path), "%s/no/such/dir/t.csv", f->dir);
+    counting_on(0);
+    dltc_writer *w = NULL;
+    assert_int_equal(dltc__writer_csv.open(&w, f->path, f->t), DLTC_EIO);
+    assert_null(w);
+    assert_int_equal(g_mem.live, 0);
+    dltc_allocator_set(NULL);
+    assert_non_null(strstr(dltc_error_last()->message, "cannot create"));
+}
+
+static void test_allocation_failures(void **state)
+{
+    fixture *f = *state;
+    uint32_t s = add_col(f, "s", DLTC_DT_TEXT, -1);
+    uint32_t j = add_col(f, "j", DLTC_DT_JSON, -1);
+    uint32_t b = add_col(f, "b", DLTC_DT_BINARY, -1);
+    dltc_cell r[] = {cell(s, str(f, "q\"uote", 6)), cell(j, js(f, "{\"a\":\"b\"}")),
+                     cell(b, dltc_value_binary(f->d, "xyz", 3))};
+    int done = 0;
+    for (long n = 1; !done; n++) {
+        counting_on(n);
+        dltc_writer *w = NULL;
+        int rc = dltc__writer_csv.open(&w, f->path, f->t);
+        if (rc) {
+            assert_int_equal(rc, DLTC_ENOMEM);
+            assert_int_equal(g_mem.live, 0);
+            continue;
+        }
+        for (int i = 0; i < 3 && !rc; i++)
+            rc = dltc__writer_csv.write_row(w, f->t, r, 3);
+        if (rc) {
+            assert_int_equal(rc, DLTC_ENOMEM);
+            dltc__writer_csv.abort(w);
+        } else {
+            assert_int_equal(dltc__writer_csv.finish(w), 0);
+            done = 1;
+        }
+        assert_int_equal(g_mem.live, 0);
+    }
+    dltc_allocator_set(NULL);
+    assert_file(f, "\"s\",\"j\",\"b\"\n"
+                   "\"q\"\"uote\",\"{\"\"a\"\":\"\"b\"\"}\",\"eHl6\"\n"
+                   "\"q\"\"uote\",\"{\"\"a\"\":\"\"b\"\"}\",\"eHl6\"\n"
+                   "\"q\"\"uote\",\"{\"\"a\"\":\"\"b\"\"}\",\"eHl6\"\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_registered),
+        cmocka_unit_test_setup_teardown(test_every_type, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_null_and_empty_string, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quoting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clean_strings_from_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_numbers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_column, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_row_order_and_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abort_frees_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_allocation_failures, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
