@@ -45,10 +45,12 @@ typedef struct {
     const char *primary_key;       /* comma-separated */
     const char *merge_key;
     int max_table_nesting;         /* < 0: default */
+    const char *columns;           /* column hints (JSON object, as dltc_resource_options) */
+    const char *file_format;       /* loader file format of this table (default: pipeline's) */
 } dltc_run_options;
 
 #define DLTC_RUN_OPTIONS_VERSION 1
-#define DLTC_RUN_OPTIONS_INIT {DLTC_RUN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, -1}
+#define DLTC_RUN_OPTIONS_INIT {DLTC_RUN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, -1, NULL, NULL}
 
 /* The quick start: load JSON text (array, JSON Lines or one object) into a table, running
  * extract → normalize → load. Pending packages of an earlier run that died are finished

@@ -52,11 +52,14 @@ typedef struct {
     const char *merge_key;
     int max_table_nesting;         /* < 0: default */
     int selected;                  /* 1 (default); 0 = runs only to feed transformers */
+    const char *columns;           /* column hints: a JSON object of name -> dlt column schema,
+                                      e.g. {"id": {"data_type": "bigint", "nullable": false}} */
+    const char *file_format;       /* loader file format of its tables (default: pipeline's) */
 } dltc_resource_options;
 
 #define DLTC_RESOURCE_OPTIONS_VERSION 1
 #define DLTC_RESOURCE_OPTIONS_INIT                                                             \
-    {DLTC_RESOURCE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, 1}
+    {DLTC_RESOURCE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, 1, NULL, NULL}
 
 DLTC_EXTERN int dltc_resource_new(dltc_resource **out, const char *name, dltc_resource_fn fn,
                                   void *payload, const dltc_resource_options *opts);

@@ -26,6 +26,7 @@ static const char HELP[] =
     "      --merge-key COLS         comma-separated merge key columns\n"
     "      --max-table-nesting N    deeper data becomes json columns\n"
     "      --loader-file-format F   jsonl (default), parquet, csv, insert_values\n"
+    "      --columns JSON           column hints, e.g. '{\"id\": {\"data_type\": \"text\"}}'\n"
     "  -q, --quiet                  print nothing on success\n"
     "  -h, --help                   this help\n"
     "\n"
@@ -33,14 +34,15 @@ static const char HELP[] =
 
 enum {
     O_PIPELINE, O_TABLE, O_DEST, O_DATASET, O_CREDS, O_PDIR, O_WD, O_STRATEGY, O_PK, O_MK,
-    O_NESTING, O_FORMAT, O_QUIET, O_HELP
+    O_NESTING, O_FORMAT, O_COLUMNS, O_QUIET, O_HELP
 };
 static const cli_option OPTS[] = {
     {"pipeline", 'p', 1},        {"table", 't', 1},           {"destination", 0, 1},
     {"dataset", 0, 1},           {"credentials", 0, 1},       {"pipelines-dir", 0, 1},
     {"write-disposition", 0, 1}, {"merge-strategy", 0, 1},    {"primary-key", 0, 1},
     {"merge-key", 0, 1},         {"max-table-nesting", 0, 1}, {"loader-file-format", 0, 1},
-    {"quiet", 'q', 0},           {"help", 'h', 0},            {NULL, 0, 0}};
+    {"columns", 0, 1},           {"quiet", 'q', 0},           {"help", 'h', 0},
+    {NULL, 0, 0}};
 
 int cmd_load(int argc, char **argv)
 {
@@ -82,6 +84,7 @@ int cmd_load(int argc, char **argv)
             break;
         }
         case O_FORMAT: po.loader_file_format = v; break;
+        case O_COLUMNS: ro.columns = v; break;
         case O_QUIET: quiet = 1; break;
         case O_HELP:
             fputs(HELP, stdout);

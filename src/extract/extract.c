@@ -304,12 +304,14 @@ int dltc__extract_fingerprint(const dltc_extract_input *in, const dltc_table_hin
                               char out[48])
 {
     dltc_buf b = DLTC_BUF_INIT;
-    int rc = dltc__buf_printf(&b, "table=%s;wd=%s;pk=%s;mk=%s;ms=%s;n=%d;", in->table_name,
-                              h && h->write_disposition ? h->write_disposition : "",
+    int rc = dltc__buf_printf(&b, "table=%s;wd=%s;pk=%s;mk=%s;ms=%s;n=%d;ff=%s;cols=%s;",
+                              in->table_name, h && h->write_disposition ? h->write_disposition : "",
                               h && h->primary_key ? h->primary_key : "",
                               h && h->merge_key ? h->merge_key : "",
                               h && h->merge_strategy ? h->merge_strategy : "",
-                              h ? h->max_table_nesting : -1);
+                              h ? h->max_table_nesting : -1,
+                              h && h->file_format ? h->file_format : "",
+                              h && h->columns ? h->columns : "");
     for (size_t i = 0; i < in->npaths && !rc; i++) {
         struct stat sb;
         if (strcmp(in->paths[i], "-") == 0) { /* a pipe cannot be recognized again */

@@ -33,7 +33,7 @@ struct dltc_resource {
     dltc_resource *parent;
     dltc_resource_options o; /* strings owned below */
     char *table_name, *table_name_field, *write_disposition, *merge_strategy, *primary_key,
-        *merge_key;
+        *merge_key, *columns, *file_format;
     step *steps;
     size_t nsteps;
     size_t limit; /* 0 = none */
@@ -73,7 +73,8 @@ static int make(dltc_resource **out, const char *name, const dltc_resource_optio
         dupopt(&r->table_name_field, opts->table_name_field) ||
         dupopt(&r->write_disposition, opts->write_disposition) ||
         dupopt(&r->merge_strategy, opts->merge_strategy) || dupopt(&r->primary_key, opts->primary_key) ||
-        dupopt(&r->merge_key, opts->merge_key)) {
+        dupopt(&r->merge_key, opts->merge_key) || dupopt(&r->columns, opts->columns) ||
+        dupopt(&r->file_format, opts->file_format)) {
         dltc_resource_free(r);
         return DLTC_ENOMEM;
     }
@@ -120,6 +121,8 @@ void dltc_resource_free(dltc_resource *r)
     dltc__free(r->merge_strategy);
     dltc__free(r->primary_key);
     dltc__free(r->merge_key);
+    dltc__free(r->columns);
+    dltc__free(r->file_format);
     dltc__free(r->steps);
     dltc__free(r);
 }
@@ -263,7 +266,8 @@ static int write_item(xctx *x, dltc_resource *r, const dltc_value *item)
             j = &x->jobs[i];
     if (!j) {
         dltc_table_hints h = {r->write_disposition, r->merge_strategy, r->primary_key,
-                              r->merge_key, r->o.max_table_nesting};
+                              r->merge_key,         r->o.max_table_nesting, r->columns,
+                              r->file_format};
         dltc_table *t;
         if ((rc = dltc__schema_apply_hints(x->schema, tname, &h, &t)))
             return rc;

@@ -270,7 +270,7 @@ static int plain_run(dltc_pipeline *p, const dltc_extract_input *in,
         return dltc__error_set(DLTC_EINVALID, "run options: table_name is required");
     run_input ri = {in,
                     {o->write_disposition, o->merge_strategy, o->primary_key, o->merge_key,
-                     o->max_table_nesting},
+                     o->max_table_nesting, o->columns, o->file_format},
                     NULL};
     return run(p, &ri, info);
 }
@@ -297,7 +297,7 @@ int dltc_pipeline_run_source(dltc_pipeline *p, struct dltc_source *src, dltc_loa
         *info = NULL;
     if (!src)
         return dltc__error_set(DLTC_EINVALID, "no source to run");
-    run_input ri = {NULL, {NULL, NULL, NULL, NULL, -1}, src};
+    run_input ri = {NULL, {NULL, NULL, NULL, NULL, -1, NULL, NULL}, src};
     return run(p, &ri, info);
 }
 

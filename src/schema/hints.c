@@ -4,6 +4,8 @@
 #include "schema/schema.h"
 #include "common/alloc.h"
 #include "common/error.h"
+#include "formats/json.h"
+#include "schema/schema_io.h"
 
 #include <string.h>
 
@@ -45,6 +47,93 @@ static int key_columns(dltc_schema *s, dltc_table *t, const char *list, uint32_t
         p = e + 1;
     }
     return 0;
+}
+
+static int set_opt(dltc_schema *s, char **dst, const char *v)
+{
+    if (!v || (*dst && !strcmp(*dst, v)))
+        return 0;
+    char *n = dltc__strdup(v);
+    if (!n)
+        return dltc__error_oom();
+    dltc__free(*dst);
+    *dst = n;
+    s->dirty = 1;
+    return 0;
+}
+
+/* A column hint merged into t: stated fields win, unstated ones stay. */
+static int merge_column(dltc_schema *s, dltc_table *t, dltc_column *h)
+{
+    long idx = dltc__table_column(t, h->name, strlen(h->name));
+    if (idx < 0) {
+        if (h->nullable < 0)
+            h->nullable = 1;
+        idx = dltc__table_add_column(s, t, h);
+        return idx < 0 ? (int)idx : 0;
+    }
+    dltc_column *c = &t->cols[idx];
+    if (h->data_type != DLTC_DT_UNSET && c->data_type != h->data_type) {
+        if (c->data_type != DLTC_DT_UNSET && t->seen_data)
+            return dltc__error_set(DLTC_EINVALID,
+                                   "table %s column %s: the hint says %s but the column is %s",
+                                   t->name, c->name, dltc__data_type_name(h->data_type),
+                                   dltc__data_type_name(c->data_type));
+        c->data_type = h->data_type;
+        s->dirty = 1;
+    }
+#define SET_IF(field, unset)                                                                   \
+    if (h->field != (unset) && c->field != h->field) {                                         \
+        c->field = h->field;                                                                   \
+        s->dirty = 1;                                                                          \
+    }
+    SET_IF(nullable, -1)
+    SET_IF(timezone, -1)
+    SET_IF(precision, -1)
+    SET_IF(scale, -1)
+#undef SET_IF
+    uint32_t hints = (c->hints & ~h->hints_set) | h->hints;
+    if (hints != c->hints || (c->hints_set | h->hints_set) != c->hints_set) {
+        c->hints = hints;
+        c->hints_set |= h->hints_set;
+        s->dirty = 1;
+    }
+    int rc = set_opt(s, &c->dedup_sort, h->dedup_sort);
+    if (!rc)
+        rc = set_opt(s, &c->description, h->description);
+    if (!rc)
+        rc = set_opt(s, &c->extra_json, h->extra_json);
+    return rc;
+}
+
+/* dlt's `columns` resource hint: a JSON object of column name -> column schema. */
+static int apply_columns(dltc_schema *s, dltc_table *t, const char *json)
+{
+    dltc_arena a;
+    dltc__arena_init(&a, 4096);
+    dltc_value *doc = NULL;
+    dltc_json_error err;
+    int rc = dltc__json_parse(&a, json, strlen(json), 32, &doc, &err);
+    if (rc)
+        rc = dltc__error_set(DLTC_EINVALID, "table %s: columns hint: %d:%d: %s", t->name,
+                             (int)err.line, (int)err.column, err.reason);
+    else if (doc->type != DLTC_TYPE_OBJECT)
+        rc = dltc__error_set(DLTC_EINVALID, "table %s: columns hint: not a JSON object", t->name);
+    for (uint32_t i = 0; !rc && i < doc->len; i++) {
+        const dltc_member *m = &doc->u.obj[i];
+        dltc_buf name = DLTC_BUF_INIT;
+        rc = dltc__naming_normalize_path(s->naming, m->key, m->klen, &name);
+        dltc_column c;
+        memset(&c, 0, sizeof(c));
+        if (!rc)
+            rc = dltc__column_parse(&a, t->name, name.data, &m->val, &c);
+        if (!rc)
+            rc = merge_column(s, t, &c);
+        dltc__free(c.extra_json);
+        dltc__buf_free(&name);
+    }
+    dltc__arena_free(&a);
+    return rc;
 }
 
 static int set_str(dltc_schema *s, char **dst, const char *v)
@@ -108,7 +197,15 @@ int dltc__schema_apply_hints(dltc_schema *s, const char *table_name, const dltc_
         t->max_nesting = h->max_table_nesting;
         s->dirty = 1;
     }
-    if (h && ((rc = key_columns(s, t, h->primary_key, DLTC_HINT_PRIMARY_KEY)) ||
+    if (h && h->file_format && strcmp(h->file_format, "jsonl") && strcmp(h->file_format, "csv") &&
+        strcmp(h->file_format, "parquet") && strcmp(h->file_format, "insert_values") &&
+        strcmp(h->file_format, "preferred"))
+        return dltc__error_set(DLTC_EINVALID,
+                               "table %s: unknown file format '%s' (jsonl, parquet, csv, "
+                               "insert_values)", t->name, h->file_format);
+    if (h && ((rc = set_opt(s, &t->file_format, h->file_format)) ||
+              (h->columns && (rc = apply_columns(s, t, h->columns))) ||
+              (rc = key_columns(s, t, h->primary_key, DLTC_HINT_PRIMARY_KEY)) ||
               (rc = key_columns(s, t, h->merge_key, DLTC_HINT_MERGE_KEY))))
         return rc;
     if (out)

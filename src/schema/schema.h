@@ -198,6 +198,8 @@ typedef struct {
     const char *primary_key; /* comma-separated source names */
     const char *merge_key;
     int max_table_nesting;   /* < 0: keep */
+    const char *columns;     /* JSON object: column name -> dlt column schema, or NULL */
+    const char *file_format; /* loader file format of the table's files, or NULL */
 } dltc_table_hints;
 
 /* Create (or update) the root table `table_name` (normalized here) with the hints. */

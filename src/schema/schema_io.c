@@ -624,20 +624,19 @@ static int check_simple_regex(const char *p, const char *where)
                            "%s: '%s' looks like a regex, please prefix it with re:", where, p);
 }
 
-static int import_column(importer *im, dltc_table *t, const dltc_member *cm)
+int dltc__column_parse(dltc_arena *a, const char *table, const char *name,
+                       const dltc_value *cv, dltc_column *c)
 {
-    const char *tn = t->name;
-    if (cm->val.type != DLTC_TYPE_OBJECT)
-        return dltc__error_set(DLTC_EINVALID, "table '%s' column '%s': not a mapping", tn, cm->key);
-    dltc_column c;
-    memset(&c, 0, sizeof(c));
-    c.name = (char *)cm->key;
-    c.nullable = -1; /* not stated: written back only if it was in the document */
-    c.timezone = -1;
-    c.precision = c.scale = -1;
+    if (cv->type != DLTC_TYPE_OBJECT)
+        return dltc__error_set(DLTC_EINVALID, "table '%s' column '%s': not a mapping", table, name);
+    memset(c, 0, sizeof(*c));
+    c->name = (char *)name;
+    c->nullable = -1; /* not stated: written back only if it was in the document */
+    c->timezone = -1;
+    c->precision = c->scale = -1;
+    importer im = {a, NULL};
     dltc_value extra = v_new(DLTC_TYPE_OBJECT);
     int rc = 0;
-    const dltc_value *cv = &cm->val;
     for (uint32_t i = 0; !rc && i < cv->len; i++) {
         const dltc_member *m = &cv->u.obj[i];
         const dltc_value *v = &m->val;
@@ -649,36 +648,43 @@ static int import_column(importer *im, dltc_table *t, const dltc_member *cm)
         } else if (key_is(m, "data_type") && v->type == DLTC_TYPE_STRING) {
             int dt = dltc__data_type_parse(v->u.s);
             if (dt == DLTC_DT_UNSET)
-                rc =
-                    dltc__error_set(DLTC_EINVALID, "table '%s' column '%s': unknown data type '%s'",
-                                    tn, cm->key, v->u.s);
-            c.data_type = (uint8_t)dt;
+                rc = dltc__error_set(DLTC_EINVALID,
+                                     "table '%s' column '%s': unknown data type '%s'", table,
+                                     name, v->u.s);
+            c->data_type = (uint8_t)dt;
         } else if (key_is(m, "nullable") && v->type == DLTC_TYPE_BOOL) {
-            c.nullable = (int8_t)v->u.i;
+            c->nullable = (int8_t)v->u.i;
         } else if (key_is(m, "timezone") && v->type == DLTC_TYPE_BOOL) {
-            c.timezone = (int8_t)v->u.i;
+            c->timezone = (int8_t)v->u.i;
         } else if ((key_is(m, "precision") || key_is(m, "scale")) && v->type == DLTC_TYPE_INT &&
                    v->u.i >= 0 && v->u.i <= INT32_MAX) {
-            *(key_is(m, "scale") ? &c.scale : &c.precision) = (int32_t)v->u.i;
+            *(key_is(m, "scale") ? &c->scale : &c->precision) = (int32_t)v->u.i;
         } else if (bit && v->type == DLTC_TYPE_BOOL) {
-            c.hints_set |= bit;
-            if (v->u.i) c.hints |= bit;
+            c->hints_set |= bit;
+            if (v->u.i) c->hints |= bit;
         } else if (key_is(m, "dedup_sort") && is_str(v) &&
                    (strcmp(v->u.s, "asc") == 0 || strcmp(v->u.s, "desc") == 0)) {
-            c.dedup_sort = (char *)v->u.s;
+            c->dedup_sort = (char *)v->u.s;
         } else if (key_is(m, "description") && is_str(v)) {
-            c.description = (char *)v->u.s;
+            c->description = (char *)v->u.s;
         } else if (v->type != DLTC_TYPE_NULL &&
                    (bit || key_is(m, "data_type") || key_is(m, "nullable") ||
                     key_is(m, "timezone") || key_is(m, "precision") || key_is(m, "scale") ||
                     key_is(m, "dedup_sort") || key_is(m, "description"))) {
-            rc = dltc__error_set(DLTC_EINVALID, "table '%s' column '%s': invalid value of '%s'", tn,
-                                 cm->key, m->key);
+            rc = dltc__error_set(DLTC_EINVALID, "table '%s' column '%s': invalid value of '%s'",
+                                 table, name, m->key);
         } else {
-            rc = keep(im, &extra, m); /* x- hints and unknown keys */
+            rc = keep(&im, &extra, m); /* x- hints and unknown keys */
         }
     }
-    if (!rc) rc = extra_text(&extra, &c.extra_json);
+    if (!rc) rc = extra_text(&extra, &c->extra_json);
+    return rc;
+}
+
+static int import_column(importer *im, dltc_table *t, const dltc_member *cm)
+{
+    dltc_column c;
+    int rc = dltc__column_parse(im->a, t->name, cm->key, &cm->val, &c);
     if (!rc) {
         long idx = dltc__table_add_column(im->s, t, &c);
         if (idx < 0) rc = (int)idx;

@@ -31,4 +31,12 @@ int dltc__schema_dom_hash(const dltc_value *doc, char out[DLTC_SCHEMA_HASH_LEN +
  * empty containers {} and [], no trailing newline). Appends to `b`. */
 int dltc__schema_json_pretty(dltc_buf *b, const dltc_value *v);
 
+/* A column mapping (dlt's TColumnSchema: data_type, nullable, precision, scale, timezone,
+ * boolean hints, dedup_sort, description, x- keys) into *c, named `name`. Strings in *c
+ * point into `cv` (or `name`); c->extra_json is the caller's (dltc__free). Unstated fields
+ * stay unset: nullable/timezone -1, precision/scale -1, hints_set without the bit. Errors
+ * name the table and the column. */
+int dltc__column_parse(dltc_arena *a, const char *table, const char *name,
+                       const dltc_value *cv, dltc_column *c);
+
 #endif

@@ -95,6 +95,9 @@ for f in jsonl parquet csv insert_values; do
   [ "$got" = "$(q fmt_jsonl "select string_agg(coalesce(signed_up::varchar, 'null') || '/' || coalesce(score::varchar, 'null') || '/' || coalesce(score__v_text, 'null') || '/' || coalesce(favourite_colour, 'null'), ';' order by id) from users")" ] && ok || bad "$f: values differ from jsonl: $got"
   "$dlt" pipeline "fmt_$f" load-package | grep -q "File type: $f" && ok || bad "$f: load-package shows the format"
 done
+"$dlt" load users.json --pipeline cols --table users --columns '{"id": {"data_type": "text"}, "name": {"nullable": false}}' -q && ok || bad "--columns"
+[ "$(q cols "select data_type || '/' || is_nullable from information_schema.columns where table_name = 'users' and column_name = 'id'")" = "VARCHAR/YES" ] && ok || bad "--columns: id is text"
+[ "$(q cols "select is_nullable from information_schema.columns where table_name = 'users' and column_name = 'name'")" = "NO" ] && ok || bad "--columns: name not null"
 err=$("$dlt" load users.json --pipeline fmtx --table users --loader-file-format xml 2>&1); [ $? = 1 ] && ok || bad "unknown format exit"
 grep -q "loader file format 'xml' is not supported" <<<"$err" && ok || bad "unknown format message: $err"
 "$dlt" pipeline app load-package | grep -Eq "Started on: .* and completed in [0-9.]+ seconds\.$" && ok || bad "load-package job times"

@@ -163,12 +163,93 @@ static void failing_resource_loads_nothing(void **state)
     dltc_source_free(src);
 }
 
+static const char *text(dltc_pipeline *p, const char *sql, char *buf, size_t n)
+{
+    dltc_rows *rows = NULL;
+    if (dltc_pipeline_query(p, sql, &rows))
+        fail_msg("%s: %s", sql, dltc_error_last()->message);
+    size_t len = 0;
+    const char *s = dltc_value_get_str(dltc_rows_get(rows, 0, 0), &len);
+    snprintf(buf, n, "%.*s", (int)len, s ? s : "");
+    dltc_rows_free(rows);
+    return buf;
+}
+
+static int priced(dltc_yield *y, void *payload)
+{
+    int *calls = payload;
+    if ((*calls)++)
+        return DLTC_ITEROVER;
+    const char *json = "{\"Id\": 7, \"price\": 12.5, \"code\": 42}";
+    return dltc_yield_json(y, json, strlen(json));
+}
+
+/* dlt's `columns` hint: types, precision, nullability and a typed column that gets no data
+ * (created: it is complete); names are normalized like data; file_format per resource. */
+static void column_hints_and_file_format(void **state)
+{
+    fx *f = *state;
+    int calls = 0;
+    dltc_source *src;
+    dltc_resource *r;
+    dltc_resource_options o = DLTC_RESOURCE_OPTIONS_INIT;
+    o.columns = "{\"Id\": {\"nullable\": false}, \"price\": {\"data_type\": \"decimal\", "
+                "\"precision\": 10, \"scale\": 2}, \"code\": {\"data_type\": \"text\"}, "
+                "\"note\": {\"data_type\": \"text\"}, \"hint_only\": {\"unique\": true}}";
+    o.file_format = "csv";
+    assert_int_equal(dltc_source_new(&src, "res"), 0);
+    assert_int_equal(dltc_resource_new(&r, "priced", priced, &calls, &o), 0);
+    assert_int_equal(dltc_source_add(src, r), 0);
+    if (dltc_pipeline_run_source(f->p, src, NULL))
+        fail_msg("run: %s", dltc_error_last()->message);
+    char buf[256];
+    assert_string_equal(text(f->p, "SELECT data_type FROM information_schema.columns WHERE "
+                                   "table_name = 'priced' AND column_name = 'price'",
+                             buf, sizeof(buf)),
+                        "DECIMAL(10,2)");
+    assert_string_equal(text(f->p, "SELECT is_nullable FROM information_schema.columns WHERE "
+                                   "table_name = 'priced' AND column_name = 'id'",
+                             buf, sizeof(buf)),
+                        "NO");
+    assert_string_equal(text(f->p, "SELECT code FROM priced", buf, sizeof(buf)), "42");
+    assert_string_equal(text(f->p, "SELECT price::VARCHAR FROM priced", buf, sizeof(buf)), "12.50");
+    assert_int_equal(scalar(f->p, "SELECT count(*) FROM information_schema.columns WHERE "
+                                  "table_name = 'priced' AND column_name = 'note'"), 1);
+    assert_int_equal(scalar(f->p, "SELECT count(*) FROM information_schema.columns WHERE "
+                                  "table_name = 'priced' AND column_name = 'hint_only'"), 0);
+    char *schema = NULL;
+    assert_int_equal(dltc_pipeline_schema_export(f->p, &schema, 1), 0);
+    assert_non_null(strstr(schema, "\"file_format\": \"csv\""));
+    dltc_free(schema);
+    dltc_source_free(src);
+
+    /* a hint that contradicts loaded data, and a bad hint, fail clearly */
+    calls = 0;
+    o.columns = "{\"code\": {\"data_type\": \"bigint\"}}";
+    o.file_format = NULL;
+    assert_int_equal(dltc_source_new(&src, "res"), 0);
+    assert_int_equal(dltc_resource_new(&r, "priced", priced, &calls, &o), 0);
+    assert_int_equal(dltc_source_add(src, r), 0);
+    assert_int_not_equal(dltc_pipeline_run_source(f->p, src, NULL), 0);
+    assert_non_null(strstr(dltc_error_last()->message, "column code: the hint says bigint"));
+    dltc_source_free(src);
+    o.columns = "{\"x\": {\"data_type\": \"integer\"}}";
+    calls = 0;
+    assert_int_equal(dltc_source_new(&src, "res"), 0);
+    assert_int_equal(dltc_resource_new(&r, "other", priced, &calls, &o), 0);
+    assert_int_equal(dltc_source_add(src, r), 0);
+    assert_int_not_equal(dltc_pipeline_run_source(f->p, src, NULL), 0);
+    assert_non_null(strstr(dltc_error_last()->message, "unknown data type 'integer'"));
+    dltc_source_free(src);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(map_and_dynamic_tables, setup, teardown),
         cmocka_unit_test_setup_teardown(unselected_parent_feeds_transformer, setup, teardown),
         cmocka_unit_test_setup_teardown(failing_resource_loads_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(column_hints_and_file_format, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
