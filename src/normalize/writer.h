@@ -5,6 +5,7 @@
 #ifndef DLTC_NORMALIZE_WRITER_H
 #define DLTC_NORMALIZE_WRITER_H
 
+#include "common/buf.h"
 #include "formats/value.h"
 #include "schema/schema.h"
 
@@ -44,5 +45,36 @@ extern const dltc_writer_type dltc__writer_jsonl;
 extern const dltc_writer_type dltc__writer_csv;
 extern const dltc_writer_type dltc__writer_insert_values;
 extern const dltc_writer_type dltc__writer_parquet;
+
+/* The output file of a writer (writer_file.c). The writer appends to `buf` directly;
+ * dltc__wfile_maybe_flush writes it out once it holds DLTC_WFILE_BLOCK bytes, and every
+ * 4 MiB written the kernel's writeback is started so the fsync at the end finds little
+ * left to do. Errors name the path. */
+#define DLTC_WFILE_BLOCK (256u * 1024u)
+
+typedef struct {
+    int fd; /* -1: not open (set it before anything that may fail ahead of the open) */
+    char *path;
+    dltc_buf buf;     /* bytes not yet written */
+    uint64_t written; /* bytes handed to the kernel */
+    uint64_t synced;  /* bytes whose writeback was started */
+} dltc_wfile;
+
+/* Create (or truncate) `path`. `buf` is left as it is, so a header may already be in it.
+ * On failure fd is -1 and the path is not kept. */
+int dltc__wfile_open(dltc_wfile *f, const char *path);
+/* Write out the whole buffer. */
+int dltc__wfile_flush(dltc_wfile *f);
+/* Flush, fsync and close; the path and buffer are freed (even on failure). */
+int dltc__wfile_finish(dltc_wfile *f);
+/* Close without flushing and free the path and buffer. Safe on a file never opened (fd -1:
+ * only the buffer is freed) and on a finished one (nothing left to do). */
+void dltc__wfile_abort(dltc_wfile *f);
+
+/* Write out the buffer once it holds a block: the end of every write_row. */
+static inline int dltc__wfile_maybe_flush(dltc_wfile *f)
+{
+    return f->buf.len >= DLTC_WFILE_BLOCK ? dltc__wfile_flush(f) : 0;
+}
 
 #endif

@@ -20,21 +20,11 @@
 #include "common/time.h"
 #include "formats/json.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
-
-#define FLUSH_AT (256u * 1024u)
-#define SYNC_EVERY (4u * 1024u * 1024u)
 
 struct dltc_writer {
-    int fd;
-    char *path;
-    dltc_buf buf;
-    dltc_buf json;    /* scratch: the JSON text of a json cell */
-    uint64_t written; /* bytes handed to the kernel */
-    uint64_t synced;  /* bytes whose writeback was started */
+    dltc_wfile f;
+    dltc_buf json; /* scratch: the JSON text of a json cell */
     /* the file's columns, fixed at open */
     uint32_t *pos;           /* table column -> file position + 1; 0 = not in the file */
     size_t npos;             /* table columns at open */
@@ -42,29 +32,6 @@ struct dltc_writer {
     const dltc_value **slot; /* per file column: the current row's value, NULL = null */
     size_t nfile;
 };
-
-static int write_all(dltc_writer *w)
-{
-    size_t off = 0;
-    while (off < w->buf.len) {
-        ssize_t n = write(w->fd, w->buf.data + off, w->buf.len - off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return dltc__error_set(DLTC_EIO, "%s: write failed: %s", w->path, strerror(errno));
-        }
-        off += (size_t)n;
-    }
-    w->written += w->buf.len;
-    dltc__buf_clear(&w->buf);
-    /* start writeback without waiting for it: the fsync at the end finds little to do */
-    if (w->written - w->synced >= SYNC_EVERY) {
-        sync_file_range(w->fd, (off_t)w->synced, (off_t)(w->written - w->synced),
-                        SYNC_FILE_RANGE_WRITE);
-        w->synced = w->written;
-    }
-    return 0;
-}
 
 /* Room for n more bytes (and the NUL). */
 static inline int room(dltc_buf *b, size_t n)
@@ -151,7 +118,7 @@ static int put_base64(dltc_buf *b, const dltc_value *v)
 /* One field (the caller wrote the ',' before it). */
 static int put_field(dltc_writer *w, const dltc_value *v, int json)
 {
-    dltc_buf *b = &w->buf;
+    dltc_buf *b = &w->f.buf;
     int rc;
     if (json || v->type == DLTC_TYPE_ARRAY || v->type == DLTC_TYPE_OBJECT) {
         /* json columns hold the JSON text of any value, as dlt's json.dumps */
@@ -186,18 +153,17 @@ static int put_field(dltc_writer *w, const dltc_value *v, int json)
         return put_base64(b, v);
     default:
         return dltc__error_set(DLTC_EINVALID, "%s: cannot write a value of type %d to csv",
-                               w->path, (int)v->type);
+                               w->f.path, (int)v->type);
     }
 }
 
 static void writer_free(dltc_writer *w)
 {
-    dltc__buf_free(&w->buf);
+    dltc__wfile_abort(&w->f); /* a no-op after finish */
     dltc__buf_free(&w->json);
     dltc__free(w->pos);
     dltc__free(w->is_json);
     dltc__free(w->slot);
-    dltc__free(w->path);
     dltc__free(w);
 }
 
@@ -217,14 +183,14 @@ static int columns_init(dltc_writer *w, const dltc_table *t)
         if (c->data_type == DLTC_DT_UNSET)
             continue;
         if (w->nfile)
-            rc = dltc__buf_putc(&w->buf, ',');
+            rc = dltc__buf_putc(&w->f.buf, ',');
         if (!rc)
-            rc = put_quoted(&w->buf, c->name, strlen(c->name), 0);
+            rc = put_quoted(&w->f.buf, c->name, strlen(c->name), 0);
         w->is_json[w->nfile] = c->data_type == DLTC_DT_JSON;
         w->pos[i] = (uint32_t)++w->nfile;
     }
     if (!rc)
-        rc = dltc__buf_putc(&w->buf, '\n');
+        rc = dltc__buf_putc(&w->f.buf, '\n');
     return rc;
 }
 
@@ -233,15 +199,10 @@ static int csv_open(dltc_writer **out, const char *path, const dltc_table *table
     dltc_writer *w = dltc__calloc(1, sizeof(*w));
     if (!w)
         return dltc__error_oom();
-    w->fd = -1;
-    int rc = columns_init(w, table);
-    if (!rc && !(w->path = dltc__strdup(path)))
-        rc = dltc__error_oom();
-    if (!rc) {
-        w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (w->fd < 0)
-            rc = dltc__error_set(DLTC_EIO, "%s: cannot create: %s", path, strerror(errno));
-    }
+    w->f.fd = -1;
+    int rc = columns_init(w, table); /* the head goes into the buffer first */
+    if (!rc)
+        rc = dltc__wfile_open(&w->f, path);
     if (rc) {
         writer_free(w);
         return rc;
@@ -263,7 +224,7 @@ static int csv_write_row(dltc_writer *w, const dltc_table *t, const dltc_cell *c
         else if (cells[i].val.type != DLTC_TYPE_NULL)
             return DLTC_WRITER_ROTATE; /* a column this file has no place for */
     }
-    dltc_buf *b = &w->buf;
+    dltc_buf *b = &w->f.buf;
     size_t start = b->len;
     int rc = 0;
     for (size_t i = 0; i < w->nfile && !rc; i++) {
@@ -280,16 +241,12 @@ static int csv_write_row(dltc_writer *w, const dltc_table *t, const dltc_cell *c
             b->data[start] = '\0';
         return rc;
     }
-    return b->len >= FLUSH_AT ? write_all(w) : 0;
+    return dltc__wfile_maybe_flush(&w->f);
 }
 
 static int csv_finish(dltc_writer *w)
 {
-    int rc = write_all(w);
-    if (!rc && fsync(w->fd) != 0)
-        rc = dltc__error_set(DLTC_EIO, "%s: fsync failed: %s", w->path, strerror(errno));
-    if (close(w->fd) != 0 && !rc)
-        rc = dltc__error_set(DLTC_EIO, "%s: close failed: %s", w->path, strerror(errno));
+    int rc = dltc__wfile_finish(&w->f);
     writer_free(w);
     return rc;
 }
@@ -298,7 +255,6 @@ static void csv_abort(dltc_writer *w)
 {
     if (!w)
         return;
-    close(w->fd);
     writer_free(w);
 }
 

@@ -1,55 +1,21 @@
 /* jsonl load files: one JSON object per row, keys in row order, values by column type
- * (timestamps as ISO strings with +00:00, decimals as strings, json columns as nested JSON). Buffered: rows are
- * appended to a memory buffer written out in 256 KiB blocks. */
+ * (timestamps as ISO strings with +00:00, decimals as strings, json columns as nested JSON).
+ * Buffered: rows are appended to a memory buffer written out in 256 KiB blocks. */
 #include "normalize/writer.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "formats/json.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
-
-#define FLUSH_AT (256u * 1024u)
-#define SYNC_EVERY (4u * 1024u * 1024u)
 
 struct dltc_writer {
-    int fd;
-    char *path;
-    dltc_buf buf;
-    uint64_t written; /* bytes handed to the kernel */
-    uint64_t synced;  /* bytes whose writeback was started */
+    dltc_wfile f;
     /* per-column pre-escaped `"name":` prefix, grown as the table gains columns */
     char **keys;
     uint32_t *keylens;
     size_t nkeys;
 };
-
-static int write_all(dltc_writer *w)
-{
-    size_t off = 0;
-    while (off < w->buf.len) {
-        ssize_t n = write(w->fd, w->buf.data + off, w->buf.len - off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return dltc__error_set(DLTC_EIO, "%s: write failed: %s", w->path, strerror(errno));
-        }
-        off += (size_t)n;
-    }
-    w->written += w->buf.len;
-    dltc__buf_clear(&w->buf);
-    /* start writeback of what is written so far without waiting for it, so the fsync at
-     * the end finds little left to do (the disk works while we parse) */
-    if (w->written - w->synced >= SYNC_EVERY) {
-        sync_file_range(w->fd, (off_t)w->synced, (off_t)(w->written - w->synced),
-                        SYNC_FILE_RANGE_WRITE);
-        w->synced = w->written;
-    }
-    return 0;
-}
 
 static int jsonl_open(dltc_writer **out, const char *path, const dltc_table *table)
 {
@@ -57,11 +23,8 @@ static int jsonl_open(dltc_writer **out, const char *path, const dltc_table *tab
     dltc_writer *w = dltc__calloc(1, sizeof(*w));
     if (!w)
         return dltc__error_oom();
-    w->path = dltc__strdup(path);
-    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (w->fd < 0 || !w->path) {
-        int rc = dltc__error_set(DLTC_EIO, "%s: cannot create: %s", path, strerror(errno));
-        dltc__free(w->path);
+    int rc = dltc__wfile_open(&w->f, path);
+    if (rc) {
         dltc__free(w);
         return rc;
     }
@@ -118,7 +81,7 @@ static int jsonl_write_row(dltc_writer *w, const dltc_table *t, const dltc_cell 
     int rc = ensure_keys(w, t);
     if (rc)
         return rc;
-    dltc_buf *b = &w->buf;
+    dltc_buf *b = &w->f.buf;
     /* room for the whole row when every value is of an inline kind (the usual case) */
     size_t need = n + 3;
     for (size_t i = 0; i < n; i++)
@@ -163,7 +126,7 @@ static int jsonl_write_row(dltc_writer *w, const dltc_table *t, const dltc_cell 
     }
     if ((rc = dltc__buf_put(b, "}\n", 2)))
         return rc;
-    return b->len >= FLUSH_AT ? write_all(w) : 0;
+    return dltc__wfile_maybe_flush(&w->f);
 }
 
 static void writer_free(dltc_writer *w)
@@ -172,18 +135,13 @@ static void writer_free(dltc_writer *w)
         dltc__free(w->keys[i]);
     dltc__free(w->keys);
     dltc__free(w->keylens);
-    dltc__buf_free(&w->buf);
-    dltc__free(w->path);
+    dltc__wfile_abort(&w->f); /* a no-op after finish */
     dltc__free(w);
 }
 
 static int jsonl_finish(dltc_writer *w)
 {
-    int rc = write_all(w);
-    if (!rc && fsync(w->fd) != 0)
-        rc = dltc__error_set(DLTC_EIO, "%s: fsync failed: %s", w->path, strerror(errno));
-    if (close(w->fd) != 0 && !rc)
-        rc = dltc__error_set(DLTC_EIO, "%s: close failed: %s", w->path, strerror(errno));
+    int rc = dltc__wfile_finish(&w->f);
     writer_free(w);
     return rc;
 }
@@ -192,7 +150,6 @@ static void jsonl_abort(dltc_writer *w)
 {
     if (!w)
         return;
-    close(w->fd);
     writer_free(w);
 }
 

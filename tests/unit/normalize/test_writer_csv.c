@@ -10,7 +10,7 @@
 #include "formats/value.h"
 #include "normalize/writer.h"
 #include "schema/schema.h"
-#include "testutil.h"
+#include "writer_testutil.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -18,147 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- an allocator that counts live blocks and can fail the N-th allocation ---- */
-
-static struct {
-    long live;
-    long allocs;
-    long fail_at; /* 0: never */
-} g_mem;
-
-static void *cnt_malloc(size_t size, void *payload)
-{
-    (void)payload;
-    if (g_mem.fail_at && ++g_mem.allocs == g_mem.fail_at)
-        return NULL;
-    size_t *p = malloc(size + 16);
-    if (!p)
-        return NULL;
-    p[0] = size;
-    g_mem.live++;
-    return (char *)p + 16;
-}
-
-static void cnt_free(void *ptr, void *payload)
-{
-    (void)payload;
-    if (!ptr)
-        return;
-    g_mem.live--;
-    free((char *)ptr - 16);
-}
-
-static void *cnt_realloc(void *ptr, size_t size, void *payload)
-{
-    void *n = cnt_malloc(size, payload);
-    if (n && ptr) {
-        size_t old = *(size_t *)(void *)((char *)ptr - 16);
-        memcpy(n, ptr, old < size ? old : size);
-        cnt_free(ptr, payload);
-    }
-    return n;
-}
-
-static void counting_on(long fail_at)
-{
-    static const dltc_allocator a = {cnt_malloc, cnt_realloc, cnt_free, NULL};
-    memset(&g_mem, 0, sizeof(g_mem));
-    g_mem.fail_at = fail_at;
-    dltc_allocator_set(&a);
-}
-
-/* ---- fixture: a schema with one table, a doc for values, a file path ---- */
-
-typedef struct {
-    char *dir;
-    char path[4096];
-    dltc_schema *s;
-    dltc_table *t;
-    dltc_doc *d;
-} fixture;
-
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof(*f));
-    f->dir = tu_mkdtemp();
-    snprintf(f->path, sizeof(f->path), "%s/t.csv", f->dir);
-    assert_int_equal(dltc__schema_create(&f->s, "s", 0), 0);
-    assert_int_equal(dltc__schema_add_table(f->s, "t", NULL, &f->t), 0);
-    assert_int_equal(dltc_doc_new(&f->d), 0);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    dltc_allocator_set(NULL);
-    dltc_doc_free(f->d);
-    dltc_schema_free(f->s);
-    tu_rmrf(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
-}
-
-static uint32_t add_col(fixture *f, const char *name, int dt, int tz)
-{
-    dltc_column c;
-    memset(&c, 0, sizeof(c));
-    c.precision = c.scale = -1;
-    c.nullable = 1;
-    c.timezone = (int8_t)tz;
-    c.name = (char *)name;
-    c.data_type = (uint8_t)dt;
-    long i = dltc__table_add_column(f->s, f->t, &c);
-    assert_true(i >= 0);
-    return (uint32_t)i;
-}
-
-static dltc_cell cell(uint32_t col, const dltc_value *v)
-{
-    dltc_cell c;
-    c.col = col;
-    c.val = *v;
-    return c;
-}
-
-/* A value parsed from JSON text (strings without escapes come out CLEAN, numbers with lex). */
-static const dltc_value *js(fixture *f, const char *json)
-{
-    dltc_value *v;
-    assert_int_equal(dltc_doc_parse_json(f->d, json, strlen(json), &v), 0);
-    return v;
-}
-
-static const dltc_value *str(fixture *f, const char *s, size_t len)
-{
-    const dltc_value *v = dltc_value_string(f->d, s, len);
-    assert_non_null(v);
-    return v;
-}
-
-static dltc_writer *open_w(fixture *f)
-{
-    dltc_writer *w = NULL;
-    assert_int_equal(dltc__writer_csv.open(&w, f->path, f->t), 0);
-    assert_non_null(w);
-    return w;
-}
-
-static void write_ok(fixture *f, dltc_writer *w, const dltc_cell *cells, size_t n)
-{
-    assert_int_equal(dltc__writer_csv.write_row(w, f->t, cells, n), 0);
-}
-
-static void assert_file(fixture *f, const char *expected)
-{
-    size_t len;
-    char *got = tu_read_file(f->path, &len);
-    assert_non_null(got);
-    assert_int_equal(len, strlen(expected));
-    assert_memory_equal(got, expected, len);
-    free(got);
+    return fixture_setup(state, &dltc__writer_csv);
 }
 
 /* ---- tests ---- */
@@ -221,7 +83,7 @@ static void test_every_type(void **state)
     };
     write_ok(f, w, row2, 12);
     assert_int_equal(dltc__writer_csv.finish(w), 0);
-    assert_file(f, "\"id\",\"name\",\"price\",\"ok\",\"at\",\"naive\",\"day\",\"clock\",\"amount\","
+    ASSERT_FILE(f, "\"id\",\"name\",\"price\",\"ok\",\"at\",\"naive\",\"day\",\"clock\",\"amount\","
                    "\"big\",\"raw\",\"meta\"\n"
                    "-42,\"hello\",0.1,true,\"2023-11-14T22:13:20.500000+00:00\","
                    "\"2023-11-14T22:13:20.500000\",\"2024-01-01\",\"01:00:00\",-12.340,"
@@ -247,7 +109,7 @@ static void test_null_and_empty_string(void **state)
     dltc_cell r4[] = {cell(a, dltc_value_null(f->d))}; /* an explicit null cell */
     write_ok(f, w, r4, 1);
     assert_int_equal(dltc__writer_csv.finish(w), 0);
-    assert_file(f, "\"a\",\"b\",\"c\"\n"
+    ASSERT_FILE(f, "\"a\",\"b\",\"c\"\n"
                    "\"\",,1\n"
                    ",\"\",\n"
                    ",,\n"
@@ -313,7 +175,7 @@ static void test_clean_strings_from_json(void **state)
     write_ok(f, w, r1, 1);
     write_ok(f, w, r2, 1);
     assert_int_equal(dltc__writer_csv.finish(w), 0);
-    assert_file(f, "\"s\"\n\"a, b and c\"\n\"say \"\"hi\"\"\n\"\n");
+    ASSERT_FILE(f, "\"s\"\n\"a, b and c\"\n\"say \"\"hi\"\"\n\"\n");
 }
 
 static void test_numbers(void **state)
@@ -336,7 +198,7 @@ static void test_numbers(void **state)
     write_ok(f, w, r5, 1);
     write_ok(f, w, r6, 1);
     assert_int_equal(dltc__writer_csv.finish(w), 0);
-    assert_file(f, "\"i\",\"d\"\n"
+    ASSERT_FILE(f, "\"i\",\"d\"\n"
                    "-9223372036854775808,1e+16\n"
                    "0,7.0\n" /* JSON -0 is the integer 0 */
                    "0,1E5\n"
@@ -358,7 +220,7 @@ static void test_json_column(void **state)
         write_ok(f, w, r, 1);
     }
     assert_int_equal(dltc__writer_csv.finish(w), 0);
-    assert_file(f, "\"j\"\n"
+    ASSERT_FILE(f, "\"j\"\n"
                    "\"{\"\"k\"\":\"\"v,w\\n\"\",\"\"u\"\":\"\"\xc3\xa9\\u0001\"\"}\"\n"
                    "\"[1,[2,{}]]\"\n"
                    "\"\"\"abc\"\"\"\n"
@@ -382,40 +244,13 @@ static void test_row_order_and_names(void **state)
     dltc_cell r2[] = {cell(c, dltc_value_bool(f->d, 0)), cell(b, str(f, "y", 1))};
     write_ok(f, w, r2, 2);
     assert_int_equal(dltc__writer_csv.finish(w), 0);
-    assert_file(f, "\"first\",\"we\"\"ird, name\",\"third\"\n3,\"x\",true\n,\"y\",false\n");
+    ASSERT_FILE(f, "\"first\",\"we\"\"ird, name\",\"third\"\n3,\"x\",true\n,\"y\",false\n");
 }
 
 static void test_rotation(void **state)
 {
-    fixture *f = *state;
-    uint32_t a = add_col(f, "a", DLTC_DT_TEXT, -1);
-    uint32_t h = add_col(f, "h", DLTC_DT_UNSET, -1);
-    dltc_writer *w = open_w(f);
-    dltc_cell r1[] = {cell(a, str(f, "one", 3))};
-    write_ok(f, w, r1, 1);
-
-    /* a column added to the table after open */
-    uint32_t b = add_col(f, "b", DLTC_DT_BIGINT, -1);
-    dltc_cell r2[] = {cell(a, str(f, "two", 3)), cell(b, dltc_value_int(f->d, 2))};
-    assert_int_equal(dltc__writer_csv.write_row(w, f->t, r2, 2), DLTC_WRITER_ROTATE);
-    /* a hint-only column that got its type after open */
-    f->t->cols[h].data_type = DLTC_DT_TEXT;
-    dltc_cell r3[] = {cell(h, str(f, "x", 1)), cell(a, str(f, "three", 5))};
-    assert_int_equal(dltc__writer_csv.write_row(w, f->t, r3, 2), DLTC_WRITER_ROTATE);
-    /* a null of such a column is no reason to rotate */
-    dltc_cell r4[] = {cell(a, str(f, "four", 4)), cell(b, dltc_value_null(f->d))};
-    write_ok(f, w, r4, 2);
-    assert_int_equal(dltc__writer_csv.finish(w), 0);
-    /* nothing of the refused rows */
-    assert_file(f, "\"a\"\n\"one\"\n\"four\"\n");
-
-    /* the next file has the new columns, in table order */
-    snprintf(f->path, sizeof(f->path), "%s/t2.csv", f->dir);
-    w = open_w(f);
-    write_ok(f, w, r2, 2);
-    write_ok(f, w, r3, 2);
-    assert_int_equal(dltc__writer_csv.finish(w), 0);
-    assert_file(f, "\"a\",\"h\",\"b\"\n\"two\",,2\n\"three\",\"x\",\n");
+    check_rotation(*state, "\"a\"\n\"one\"\n\"four\"\n",
+                   "\"a\",\"h\",\"b\"\n\"two\",,2\n\"three\",\"x\",\n");
 }
 
 static void test_many_rows(void **state)
@@ -455,40 +290,6 @@ static void test_many_rows(void **state)
     free(got);
 }
 
-static void test_abort_frees_everything(void **state)
-{
-    fixture *f = *state;
-    uint32_t s = add_col(f, "s", DLTC_DT_TEXT, -1);
-    uint32_t j = add_col(f, "j", DLTC_DT_JSON, -1);
-    const dltc_value *sv = str(f, "some text that takes room", 25);
-    const dltc_value *jv = js(f, "{\"a\":[1,2,3]}");
-    counting_on(0);
-    dltc_writer *w = NULL;
-    assert_int_equal(dltc__writer_csv.open(&w, f->path, f->t), 0);
-    dltc_cell r[] = {cell(s, sv), cell(j, jv)};
-    for (int i = 0; i < 20000; i++) /* past a flush */
-        assert_int_equal(dltc__writer_csv.write_row(w, f->t, r, 2), 0);
-    assert_true(g_mem.live > 0);
-    dltc__writer_csv.abort(w);
-    assert_int_equal(g_mem.live, 0);
-    dltc__writer_csv.abort(NULL);
-    dltc_allocator_set(NULL);
-}
-
-static void test_open_failure(void **state)
-{
-    fixture *f = *state;
-    add_col(f, "s", DLTC_DT_TEXT, -1);
-    snprintf(f->path, sizeof(f->path), "%s/no/such/dir/t.csv", f->dir);
-    counting_on(0);
-    dltc_writer *w = NULL;
-    assert_int_equal(dltc__writer_csv.open(&w, f->path, f->t), DLTC_EIO);
-    assert_null(w);
-    assert_int_equal(g_mem.live, 0);
-    dltc_allocator_set(NULL);
-    assert_non_null(strstr(dltc_error_last()->message, "cannot create"));
-}
-
 static void test_allocation_failures(void **state)
 {
     fixture *f = *state;
@@ -497,29 +298,8 @@ static void test_allocation_failures(void **state)
     uint32_t b = add_col(f, "b", DLTC_DT_BINARY, -1);
     dltc_cell r[] = {cell(s, str(f, "q\"uote", 6)), cell(j, js(f, "{\"a\":\"b\"}")),
                      cell(b, dltc_value_binary(f->d, "xyz", 3))};
-    int done = 0;
-    for (long n = 1; !done; n++) {
-        counting_on(n);
-        dltc_writer *w = NULL;
-        int rc = dltc__writer_csv.open(&w, f->path, f->t);
-        if (rc) {
-            assert_int_equal(rc, DLTC_ENOMEM);
-            assert_int_equal(g_mem.live, 0);
-            continue;
-        }
-        for (int i = 0; i < 3 && !rc; i++)
-            rc = dltc__writer_csv.write_row(w, f->t, r, 3);
-        if (rc) {
-            assert_int_equal(rc, DLTC_ENOMEM);
-            dltc__writer_csv.abort(w);
-        } else {
-            assert_int_equal(dltc__writer_csv.finish(w), 0);
-            done = 1;
-        }
-        assert_int_equal(g_mem.live, 0);
-    }
-    dltc_allocator_set(NULL);
-    assert_file(f, "\"s\",\"j\",\"b\"\n"
+    write_under_failing_allocations(f, r, 3, 0);
+    ASSERT_FILE(f, "\"s\",\"j\",\"b\"\n"
                    "\"q\"\"uote\",\"{\"\"a\"\":\"\"b\"\"}\",\"eHl6\"\n"
                    "\"q\"\"uote\",\"{\"\"a\"\":\"\"b\"\"}\",\"eHl6\"\n"
                    "\"q\"\"uote\",\"{\"\"a\"\":\"\"b\"\"}\",\"eHl6\"\n");
@@ -527,6 +307,7 @@ static void test_allocation_failures(void **state)
 
 int main(void)
 {
+    /* test_abort_frees_everything and test_open_failure are in writer_testutil.h */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registered),
         cmocka_unit_test_setup_teardown(test_every_type, setup, teardown),

@@ -11,7 +11,7 @@
 #include "formats/value.h"
 #include "normalize/writer.h"
 #include "schema/schema.h"
-#include "testutil.h"
+#include "writer_testutil.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -19,152 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- an allocator that counts live blocks and can fail the N-th allocation ---- */
-
-static struct {
-    long live;
-    long allocs;
-    long fail_at; /* 0: never */
-} g_mem;
-
-static void *cnt_malloc(size_t size, void *payload)
-{
-    (void)payload;
-    if (g_mem.fail_at && ++g_mem.allocs == g_mem.fail_at)
-        return NULL;
-    size_t *p = malloc(size + 16);
-    if (!p)
-        return NULL;
-    p[0] = size;
-    g_mem.live++;
-    return (char *)p + 16;
-}
-
-static void cnt_free(void *ptr, void *payload)
-{
-    (void)payload;
-    if (!ptr)
-        return;
-    g_mem.live--;
-    free((char *)ptr - 16);
-}
-
-static void *cnt_realloc(void *ptr, size_t size, void *payload)
-{
-    void *n = cnt_malloc(size, payload);
-    if (n && ptr) {
-        size_t old = *(size_t *)(void *)((char *)ptr - 16);
-        memcpy(n, ptr, old < size ? old : size);
-        cnt_free(ptr, payload);
-    }
-    return n;
-}
-
-static void counting_on(long fail_at)
-{
-    static const dltc_allocator a = {cnt_malloc, cnt_realloc, cnt_free, NULL};
-    memset(&g_mem, 0, sizeof(g_mem));
-    g_mem.fail_at = fail_at;
-    dltc_allocator_set(&a);
-}
-
-/* ---- fixture: a schema with one table, a doc for values, a file path ---- */
-
-typedef struct {
-    char *dir;
-    char path[4096];
-    dltc_schema *s;
-    dltc_table *t;
-    dltc_doc *d;
-} fixture;
-
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof(*f));
-    f->dir = tu_mkdtemp();
-    snprintf(f->path, sizeof(f->path), "%s/t.insert_values", f->dir);
-    assert_int_equal(dltc__schema_create(&f->s, "s", 0), 0);
-    assert_int_equal(dltc__schema_add_table(f->s, "t", NULL, &f->t), 0);
-    assert_int_equal(dltc_doc_new(&f->d), 0);
-    *state = f;
-    return 0;
+    return fixture_setup(state, &dltc__writer_insert_values);
 }
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    dltc_allocator_set(NULL);
-    dltc_doc_free(f->d);
-    dltc_schema_free(f->s);
-    tu_rmrf(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
-}
-
-static uint32_t add_col(fixture *f, const char *name, int dt, int tz)
-{
-    dltc_column c;
-    memset(&c, 0, sizeof(c));
-    c.precision = c.scale = -1;
-    c.nullable = 1;
-    c.timezone = (int8_t)tz;
-    c.name = (char *)name;
-    c.data_type = (uint8_t)dt;
-    long i = dltc__table_add_column(f->s, f->t, &c);
-    assert_true(i >= 0);
-    return (uint32_t)i;
-}
-
-static dltc_cell cell(uint32_t col, const dltc_value *v)
-{
-    dltc_cell c;
-    c.col = col;
-    c.val = *v;
-    return c;
-}
-
-/* A value parsed from JSON text (strings without escapes come out CLEAN, numbers with lex). */
-static const dltc_value *js(fixture *f, const char *json)
-{
-    dltc_value *v;
-    assert_int_equal(dltc_doc_parse_json(f->d, json, strlen(json), &v), 0);
-    return v;
-}
-
-static const dltc_value *str(fixture *f, const char *s, size_t len)
-{
-    const dltc_value *v = dltc_value_string(f->d, s, len);
-    assert_non_null(v);
-    return v;
-}
-
-static dltc_writer *open_w(fixture *f)
-{
-    dltc_writer *w = NULL;
-    assert_int_equal(dltc__writer_insert_values.open(&w, f->path, f->t), 0);
-    assert_non_null(w);
-    return w;
-}
-
-static void write_ok(fixture *f, dltc_writer *w, const dltc_cell *cells, size_t n)
-{
-    assert_int_equal(dltc__writer_insert_values.write_row(w, f->t, cells, n), 0);
-}
-
-static void assert_file(fixture *f, const char *expected, size_t elen)
-{
-    size_t len;
-    char *got = tu_read_file(f->path, &len);
-    assert_non_null(got);
-    if (len != elen || memcmp(got, expected, len))
-        print_error("got:\n%s\nexpected:\n%s\n", got, expected);
-    assert_int_equal(len, elen);
-    assert_memory_equal(got, expected, len);
-    free(got);
-}
-
-#define ASSERT_FILE(f, lit) assert_file(f, lit, sizeof(lit) - 1)
 
 /* ---- tests ---- */
 
@@ -369,30 +227,8 @@ static void test_names_and_row_order(void **state)
 
 static void test_rotation(void **state)
 {
-    fixture *f = *state;
-    uint32_t a = add_col(f, "a", DLTC_DT_TEXT, -1);
-    uint32_t h = add_col(f, "h", DLTC_DT_UNSET, -1);
-    dltc_writer *w = open_w(f);
-    dltc_cell r1[] = {cell(a, str(f, "one", 3))};
-    write_ok(f, w, r1, 1);
-
-    uint32_t b = add_col(f, "b", DLTC_DT_BIGINT, -1);
-    dltc_cell r2[] = {cell(a, str(f, "two", 3)), cell(b, dltc_value_int(f->d, 2))};
-    assert_int_equal(dltc__writer_insert_values.write_row(w, f->t, r2, 2), DLTC_WRITER_ROTATE);
-    f->t->cols[h].data_type = DLTC_DT_TEXT;
-    dltc_cell r3[] = {cell(h, str(f, "x", 1)), cell(a, str(f, "three", 5))};
-    assert_int_equal(dltc__writer_insert_values.write_row(w, f->t, r3, 2), DLTC_WRITER_ROTATE);
-    dltc_cell r4[] = {cell(a, str(f, "four", 4)), cell(b, dltc_value_null(f->d))};
-    write_ok(f, w, r4, 2);
-    assert_int_equal(dltc__writer_insert_values.finish(w), 0);
-    ASSERT_FILE(f, "INSERT INTO {}(\"a\")\nVALUES\n(E'one'),\n(E'four');");
-
-    snprintf(f->path, sizeof(f->path), "%s/t2.insert_values", f->dir);
-    w = open_w(f);
-    write_ok(f, w, r2, 2);
-    write_ok(f, w, r3, 2);
-    assert_int_equal(dltc__writer_insert_values.finish(w), 0);
-    ASSERT_FILE(f, "INSERT INTO {}(\"a\",\"h\",\"b\")\nVALUES\n"
+    check_rotation(*state, "INSERT INTO {}(\"a\")\nVALUES\n(E'one'),\n(E'four');",
+                   "INSERT INTO {}(\"a\",\"h\",\"b\")\nVALUES\n"
                    "(E'two',NULL,2),\n(E'three',E'x',NULL);");
 }
 
@@ -448,40 +284,6 @@ static void test_many_rows(void **state)
     free(got);
 }
 
-static void test_abort_frees_everything(void **state)
-{
-    fixture *f = *state;
-    uint32_t s = add_col(f, "s", DLTC_DT_TEXT, -1);
-    uint32_t j = add_col(f, "j", DLTC_DT_JSON, -1);
-    const dltc_value *sv = str(f, "some text that takes room", 25);
-    const dltc_value *jv = js(f, "{\"a\":[1,2,3]}");
-    counting_on(0);
-    dltc_writer *w = NULL;
-    assert_int_equal(dltc__writer_insert_values.open(&w, f->path, f->t), 0);
-    dltc_cell r[] = {cell(s, sv), cell(j, jv)};
-    for (int i = 0; i < 20000; i++) /* past a flush */
-        assert_int_equal(dltc__writer_insert_values.write_row(w, f->t, r, 2), 0);
-    assert_true(g_mem.live > 0);
-    dltc__writer_insert_values.abort(w);
-    assert_int_equal(g_mem.live, 0);
-    dltc__writer_insert_values.abort(NULL);
-    dltc_allocator_set(NULL);
-}
-
-static void test_open_failure(void **state)
-{
-    fixture *f = *state;
-    add_col(f, "s", DLTC_DT_TEXT, -1);
-    snprintf(f->path, sizeof(f->path), "%s/no/such/dir/t.insert_values", f->dir);
-    counting_on(0);
-    dltc_writer *w = NULL;
-    assert_int_equal(dltc__writer_insert_values.open(&w, f->path, f->t), DLTC_EIO);
-    assert_null(w);
-    assert_int_equal(g_mem.live, 0);
-    dltc_allocator_set(NULL);
-    assert_non_null(strstr(dltc_error_last()->message, "cannot create"));
-}
-
 static void test_allocation_failures(void **state)
 {
     fixture *f = *state;
@@ -490,29 +292,8 @@ static void test_allocation_failures(void **state)
     uint32_t b = add_col(f, "b", DLTC_DT_BINARY, -1);
     dltc_cell r[] = {cell(s, str(f, "q'uote\n", 7)), cell(j, js(f, "{\"a\":\"b\"}")),
                      cell(b, dltc_value_binary(f->d, "xyz", 3))};
-    int done = 0;
-    for (long n = 1; !done; n++) {
-        counting_on(n);
-        dltc_writer *w = NULL;
-        int rc = dltc__writer_insert_values.open(&w, f->path, f->t);
-        if (rc) {
-            assert_int_equal(rc, DLTC_ENOMEM);
-            assert_int_equal(g_mem.live, 0);
-            continue;
-        }
-        for (int i = 0; i < 3 && !rc; i++)
-            rc = dltc__writer_insert_values.write_row(w, f->t, r, 3);
-        if (rc) {
-            assert_int_equal(rc, DLTC_ENOMEM);
-            dltc__writer_insert_values.abort(w);
-        } else {
-            rc = dltc__writer_insert_values.finish(w);
-            assert_true(rc == 0 || rc == DLTC_ENOMEM);
-            done = rc == 0;
-        }
-        assert_int_equal(g_mem.live, 0);
-    }
-    dltc_allocator_set(NULL);
+    /* finish adds the closing ';' to the buffer: it may fail too */
+    write_under_failing_allocations(f, r, 3, 1);
     ASSERT_FILE(f, "INSERT INTO {}(\"s\",\"j\",\"b\")\nVALUES\n"
                    "(E'q''uote\\n',E'{\"a\":\"b\"}',from_base64('eHl6')),\n"
                    "(E'q''uote\\n',E'{\"a\":\"b\"}',from_base64('eHl6')),\n"
@@ -521,6 +302,7 @@ static void test_allocation_failures(void **state)
 
 int main(void)
 {
+    /* test_abort_frees_everything and test_open_failure are in writer_testutil.h */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registered),
         cmocka_unit_test_setup_teardown(test_every_type, setup, teardown),
