@@ -71,6 +71,12 @@ DLTC_EXTERN int dltc_pipeline_run_source(dltc_pipeline *p, struct dltc_source *s
 /* Run SQL against the pipeline's dataset (the dataset is the default schema). */
 DLTC_EXTERN int dltc_pipeline_query(dltc_pipeline *p, const char *sql, dltc_rows **out);
 
+/* dlt's sync: take the pipeline state and schemas from the destination (the newest state
+ * committed with a completed load). Every run does this by itself before it extracts, when
+ * the destination's state is newer; this call does it unconditionally. Refused while packages
+ * are pending. *restored (may be NULL) = 1 when the state was taken. */
+DLTC_EXTERN int dltc_pipeline_sync(dltc_pipeline *p, int *restored);
+
 /* The pipelines dir dlt would use (from $DLT_DATA_DIR etc.); *out malloc'd (free()). */
 DLTC_EXTERN int dltc_pipelines_dir(char **out);
 /* 1 when <pipelines_dir>/<name> exists (pipelines_dir NULL: the default), 0 if not. */

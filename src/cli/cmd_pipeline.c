@@ -1,6 +1,6 @@
 /* dlt pipeline [--list-pipelines] | NAME <op> … : inspect a pipeline and take things away
  * from it. ops: info [-v], query "SQL" [--format table|csv|json], schema [--format yaml|json],
- * load-package [LOAD_ID], failed-jobs, drop-pending-packages, drop TABLE... [--yes]. */
+ * load-package [LOAD_ID], failed-jobs, drop-pending-packages, drop TABLE... [--yes], sync. */
 #include "cli.h"
 #include "dltc/dltc.h"
 #include "output.h"
@@ -21,6 +21,7 @@ static const char HELP[] =
     "       dlt pipeline NAME drop-pending-packages\n"
     "       dlt pipeline NAME drop TABLE... [--yes]\n"
     "       dlt pipeline NAME trace\n"
+    "       dlt pipeline NAME sync [--credentials PATH] [--dataset NAME]\n"
     "\n"
     "Inspect a pipeline: its working dir, state and packages, its dataset (query) and its\n"
     "schema; load-package shows a package and its jobs (default: the newest), failed-jobs\n"
@@ -28,6 +29,8 @@ static const char HELP[] =
     "drop-pending-packages deletes the extracted and normalized packages (the destination,\n"
     "schema and state are not touched). drop removes root tables and their nested tables from\n"
     "the destination and the schema; without --yes (-y) it only prints what it would drop.\n"
+    "sync takes the state and schemas from the destination (the newest state committed with\n"
+    "a completed load); it also works for a pipeline with no working dir yet (a new machine).\n"
     "Options valid everywhere: --pipelines-dir DIR, --credentials PATH (database),\n"
     "--dataset NAME.\n"
     "\n"
@@ -47,7 +50,7 @@ static const struct {
     int min_args, max_args;
 } OPS[] = {{"info", 0, 0},        {"query", 1, 1},           {"schema", 0, 0},
            {"load-package", 0, 1}, {"failed-jobs", 0, 0},    {"drop-pending-packages", 0, 0},
-           {"drop", 1, -1},        {"trace", 0, 0}};
+           {"drop", 1, -1},        {"trace", 0, 0},           {"sync", 0, 0}};
 
 static int list_pipelines(const char *dir)
 {
@@ -139,6 +142,15 @@ static int run_op(dltc_pipeline *pl, const char *op, const char **args, size_t n
             printf("No pending packages found\n");
         return rc;
     }
+    if (!strcmp(op, "sync")) {
+        int restored = 0;
+        if (dltc_pipeline_sync(pl, &restored)) {
+            cli_error("pipeline", NULL);
+            return CLI_FAIL;
+        }
+        printf("Pipeline state and schemas restored from the destination\n");
+        return CLI_OK;
+    }
     if (!strcmp(op, "drop")) {
         int rc = dltc_pipeline_drop_tables(pl, args, nargs, yes, &text);
         rc = print_text(rc, text);
@@ -216,7 +228,7 @@ int cmd_pipeline(int argc, char **argv)
     } else if (OPS[o].max_args >= 0 && (int)nargs > OPS[o].max_args) {
         fprintf(stderr, "dlt pipeline: unexpected argument '%s'\n", args[OPS[o].max_args]);
         rc = CLI_USAGE;
-    } else if (dltc_pipeline_exists(po.pipelines_dir, name) != 1) {
+    } else if (strcmp(op, "sync") && dltc_pipeline_exists(po.pipelines_dir, name) != 1) {
         fprintf(stderr, "dlt pipeline: no pipeline '%s' (see dlt pipeline --list-pipelines)\n",
                 name);
         rc = CLI_FAIL;

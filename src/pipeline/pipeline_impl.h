@@ -41,6 +41,7 @@ struct dltc_load_info {
     double elapsed_s;
     size_t pending_completed; /* packages of an earlier run finished first */
     int skipped_reextract;    /* the input was already extracted by the interrupted run */
+    int restored;             /* state/schemas came from the destination (fresh working dir) */
     dltc_package_info *packages;
     size_t npackages;
     dltc_table_count *counts;
@@ -62,5 +63,10 @@ void dltc__pipeline_unlock(dltc_pipeline *p);
 /* Load the pipeline schema from schemas/<name>.schema.json, or a new one. */
 int dltc__pipeline_schema(dltc_pipeline *p, dltc_schema **out);
 int dltc__pipeline_save_schema(dltc_pipeline *p, dltc_schema *s);
+/* Restore state and schemas from the destination (sync.c): the remote state when it is not
+ * older than the local one and differs (always with `force`), and every schema that is
+ * missing locally (all of them when the state was taken). *restored: 1 state taken, 2 only
+ * schemas, 0 nothing. Without a database file it does nothing (force: an error). */
+int dltc__pipeline_sync(dltc_pipeline *p, int force, int *restored);
 
 #endif

@@ -180,7 +180,11 @@ static int run(dltc_pipeline *p, const run_input *ri, dltc_load_info **info_out)
     }
     if (!rc)
         info->pending_completed = info->npackages;
-    /* 2. the new data, unless the interrupted run had already extracted this very input */
+    /* 2. state and schemas from the destination when it has newer ones (a fresh machine) */
+    if (!rc)
+        rc = dltc__pipeline_sync(p, 0, &info->restored);
+    dltc__crash_point("run:after-sync");
+    /* 3. the new data, unless the interrupted run had already extracted this very input */
     char fp[48];
     int has_fp = 0;
     if (!rc && ri->in) {
@@ -341,6 +345,9 @@ int dltc_load_info_format(char **out, const dltc_load_info *info)
                               "%zu of these package(s) were left pending by an earlier run that "
                               "did not finish; they were completed before the new data.\n",
                               info->pending_completed);
+    if (!rc && info->restored == 1)
+        rc = dltc__buf_puts(&b, "The pipeline state and schema were restored from the "
+                                "destination before the extract.\n");
     if (!rc && info->skipped_reextract)
         rc = dltc__buf_puts(&b, "The input had already been extracted by the run that did not "
                                 "finish; it was loaded from that package and not extracted "

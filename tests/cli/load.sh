@@ -69,8 +69,8 @@ mkdir ro && chmod 555 ro
 if [ "$(id -u)" != 0 ]; then
   err=$("$dlt" load users.json --pipeline x --table users --pipelines-dir ro/p 2>&1); [ $? = 1 ] && ok || bad "unwritable dir exit"
 fi
-# a DuckDB file held by another process: one line naming it, exit 1; the rerun finishes the
-# package that could not load and loads nothing twice
+# a DuckDB file held by another process: one line naming it, exit 1 (the run stops when it
+# first opens the database, to restore state, before it extracts); the rerun loads once
 "$dlt" pipeline app query "select count(*) from range(200000000000)" >/dev/null 2>&1 &
 holder=$!
 for _ in $(seq 100); do
@@ -83,7 +83,6 @@ kill $holder; wait $holder 2>/dev/null
 grep -q "app.duckdb: database is locked by another process" <<<"$err" && ok || bad "locked message: $err"
 [ "$(wc -l <<<"$err")" = 1 ] && ok || bad "locked: one line: $err"
 out=$("$dlt" load users.json --pipeline app --table users) && ok || bad "load after the lock is gone"
-grep -q "left pending by an earlier run" <<<"$out" && ok || bad "the rerun says it finished the pending package: $out"
 [ "$(q app "select count(*) from users")" = 6 ] && ok || bad "locked then rerun: 6 rows, got $(q app "select count(*) from users")"
 [ "$(q app "select count(*) from _dlt_loads")" = 3 ] && ok || bad "locked then rerun: 3 loads"
 

@@ -98,9 +98,26 @@ for op in load-package failed-jobs drop-pending-packages "drop users"; do
   "$dlt" pipeline nosuch $op >/dev/null 2>&1; [ $? = 1 ] && ok || bad "missing pipeline: $op"
 done
 help=$("$dlt" pipeline --help)
-for op in load-package failed-jobs drop-pending-packages "drop TABLE"; do
+for op in load-package failed-jobs drop-pending-packages "drop TABLE" sync; do
   grep -q "dlt pipeline NAME $op" <<<"$help" && ok || bad "--help lists $op"
 done
+
+# state that survives a new machine: wipe the working dir, sync (or just run) restores
+"$dlt" load "$users" --pipeline keep --table users -q && ok || bad "keep: first load"
+hash1=$("$dlt" pipeline keep info | grep "^_version_hash:")
+schema1=$("$dlt" pipeline keep schema --format json)
+rm -rf "$wd/keep"
+"$dlt" pipeline keep info >/dev/null 2>&1; [ $? = 1 ] && ok || bad "keep: gone after the wipe"
+"$dlt" pipeline keep sync | grep -q "restored from the destination" && ok || bad "keep: sync"
+[ "$("$dlt" pipeline keep info | grep "^_version_hash:")" = "$hash1" ] && ok || bad "keep: state restored"
+[ "$("$dlt" pipeline keep schema --format json)" = "$schema1" ] && ok || bad "keep: schema restored"
+"$dlt" pipeline keep info | grep -Eq "^  users__pets__toys +2 row" && ok || bad "keep: info after sync"
+rm -rf "$wd/keep"
+out=$("$dlt" load "$users" --pipeline keep --table users)
+grep -q "restored from the destination before the extract" <<<"$out" && ok || bad "keep: run restores: $out"
+[ "$(q keep "select count(*) from _dlt_version")" = 1 ] && ok || bad "keep: no new schema version after a restore"
+err=$("$dlt" pipeline nothere sync 2>&1); [ $? = 1 ] && ok || bad "sync without a destination exit"
+grep -q "no such database" <<<"$err" && ok || bad "sync without a destination message: $err"
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
