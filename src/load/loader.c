@@ -402,7 +402,7 @@ int dltc__load_package(dltc_storage *st, const char *load_id, const char *db_pat
     }
     dltc__crash_point("load:start");
     if (!rc)
-        rc = dltc__duckdb_open(&db, db_path);
+        rc = dltc__duckdb_open_wait(&db, db_path, dltc__duckdb_lock_timeout());
     if (!rc)
         rc = dltc__duckdb_prepare_load(db);
     dltc__crash_point("load:after-open");

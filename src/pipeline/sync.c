@@ -164,13 +164,14 @@ int dltc__pipeline_sync(dltc_pipeline *p, int force, int *restored)
     char *blob = NULL;
     dltc_state remote;
     dltc__state_init(&remote);
-    int rc = dltc__duckdb_open(&db, p->db_path);
-    if (!rc)
+    int rc = dltc__duckdb_open_wait(&db, p->db_path, dltc__duckdb_lock_timeout());
+    if (!rc) {
         rc = remote_state(p, db, &blob);
-    if (!rc && blob)
-        rc = dltc__state_from_blob(&remote, blob, strlen(blob));
-    if (rc)
-        dltc__error_prefix("restoring the pipeline state from %s: ", p->db_path);
+        if (!rc && blob)
+            rc = dltc__state_from_blob(&remote, blob, strlen(blob));
+        if (rc)
+            dltc__error_prefix("restoring the pipeline state from %s: ", p->db_path);
+    }
     int take = 0;
     if (!rc && blob) {
         /* dlt: the remote state wins when it is not older and differs */

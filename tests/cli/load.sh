@@ -77,14 +77,24 @@ for _ in $(seq 100); do
   ls -l /proc/$holder/fd 2>/dev/null | grep -q "app.duckdb" && break
   sleep 0.1
 done
-err=$("$dlt" load users.json --pipeline app --table users 2>&1 >/dev/null); code=$?
+err=$(DLTC_DUCKDB_LOCK_TIMEOUT=1 "$dlt" load users.json --pipeline app --table users 2>&1 >/dev/null); code=$?
 kill $holder; wait $holder 2>/dev/null
 [ $code = 1 ] && ok || bad "locked database exit $code"
-grep -q "app.duckdb: database is locked by another process" <<<"$err" && ok || bad "locked message: $err"
+grep -q "app.duckdb: database is locked by another process (waited 1 s)" <<<"$err" && ok || bad "locked message: $err"
 [ "$(wc -l <<<"$err")" = 1 ] && ok || bad "locked: one line: $err"
 out=$("$dlt" load users.json --pipeline app --table users) && ok || bad "load after the lock is gone"
 [ "$(q app "select count(*) from users")" = 6 ] && ok || bad "locked then rerun: 6 rows, got $(q app "select count(*) from users")"
 [ "$(q app "select count(*) from _dlt_loads")" = 3 ] && ok || bad "locked then rerun: 3 loads"
+# a load waits for a file that another process holds for a moment, then loads
+"$dlt" pipeline app query "select count(*) from range(3000000000)" >/dev/null 2>&1 &
+holder=$!
+for _ in $(seq 100); do
+  ls -l /proc/$holder/fd 2>/dev/null | grep -q "app.duckdb" && break
+  sleep 0.1
+done
+"$dlt" load users.json --pipeline app --table users -q && ok || bad "load waits for the lock"
+wait $holder
+[ "$(q app "select count(*) from users")" = 8 ] && ok || bad "after waiting: 8 rows"
 
 # every loader file format loads the nested example the same way
 for f in jsonl parquet csv insert_values; do

@@ -34,6 +34,7 @@
 #include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 /* libduckdb is loaded on first use (dlopen), not at program start: it is 70 MB of C++ whose
@@ -210,7 +211,20 @@ static int db_error(int code, const char *prefix, const char *msg)
     return rc;
 }
 
+double dltc__duckdb_lock_timeout(void)
+{
+    const char *e = getenv("DLTC_DUCKDB_LOCK_TIMEOUT");
+    char *end = NULL;
+    double s = e && *e ? strtod(e, &end) : DLTC_DUCKDB_LOCK_TIMEOUT_S;
+    return e && *e && (*end || s < 0) ? DLTC_DUCKDB_LOCK_TIMEOUT_S : s;
+}
+
 int dltc__duckdb_open(dltc_duckdb **out, const char *path)
+{
+    return dltc__duckdb_open_wait(out, path, 0);
+}
+
+int dltc__duckdb_open_wait(dltc_duckdb **out, const char *path, double wait_s)
 {
     int lrc = ensure_library();
     if (lrc)
@@ -229,15 +243,38 @@ int dltc__duckdb_open(dltc_duckdb **out, const char *path)
         dltc__duckdb_close(d);
         return dltc__error_set(DLTC_EDATABASE, "%s: cannot create a DuckDB configuration", path);
     }
-    duckdb_state st = duckdb_open_ext(path, &d->db, cfg, &err);
+    /* A file held by another process (DuckDB: one writer process at a time) is waited for
+     * up to DLTC_DUCKDB_LOCK_TIMEOUT seconds when the caller asks to wait: two pipelines
+     * loading into one file then take turns instead of failing. */
+    double waited = 0, pause = 0.05;
+    duckdb_state st;
+    for (;;) {
+        st = duckdb_open_ext(path, &d->db, cfg, &err);
+        const char *m = st == DuckDBError && err ? err : "";
+        int locked = strstr(m, "lock") != NULL || strstr(m, "Conflicting") != NULL;
+        if (st != DuckDBError || !locked || waited >= wait_s)
+            break;
+        duckdb_free(err);
+        err = NULL;
+        d->db = NULL;
+        if (pause > wait_s - waited)
+            pause = wait_s - waited;
+        struct timespec ts = {(time_t)pause, (long)((pause - (double)(time_t)pause) * 1e9)};
+        nanosleep(&ts, NULL);
+        waited += pause;
+        pause = pause * 2 > 1.0 ? 1.0 : pause * 2;
+    }
     duckdb_destroy_config(&cfg);
     if (st == DuckDBError) {
         const char *m = err ? err : "cannot open";
         dltc_buf pre = DLTC_BUF_INIT;
         int locked = strstr(m, "lock") != NULL || strstr(m, "Conflicting") != NULL;
-        int rc = dltc__buf_printf(&pre, locked ? "%s: database is locked by another process: "
-                                               : "%s: cannot open the database: ",
-                                  path);
+        int rc = locked && waited > 0
+                     ? dltc__buf_printf(&pre, "%s: database is locked by another process (waited "
+                                              "%.0f s): ", path, waited)
+                     : dltc__buf_printf(&pre, locked ? "%s: database is locked by another process: "
+                                                     : "%s: cannot open the database: ",
+                                        path);
         rc = rc ? rc : db_error(DLTC_EDATABASE, pre.data, m);
         dltc__buf_free(&pre);
         duckdb_free(err);

@@ -13,6 +13,11 @@ typedef struct dltc_duckdb dltc_duckdb;
 /* Open (create) the database file at `path` (NULL: an in-memory database). A file held by another process fails with
  * DLTC_EDATABASE and a message naming the path and saying it is locked. */
 int dltc__duckdb_open(dltc_duckdb **out, const char *path);
+/* The same, waiting up to `wait_s` seconds while another process holds the file. */
+int dltc__duckdb_open_wait(dltc_duckdb **out, const char *path, double wait_s);
+/* How long loads wait for a locked file: DLTC_DUCKDB_LOCK_TIMEOUT (seconds), default 30. */
+#define DLTC_DUCKDB_LOCK_TIMEOUT_S 30.0
+double dltc__duckdb_lock_timeout(void);
 void dltc__duckdb_close(dltc_duckdb *db);
 
 /* Run one or more statements; DLTC_EDATABASE with DuckDB's message on failure. */
