@@ -26,10 +26,13 @@ typedef struct {
     const char *pipelines_dir;     /* default $DLT_DATA_DIR/pipelines, else dlt's data dir rules */
     const char *credentials;       /* duckdb: database path; default <cwd>/<pipeline name>.duckdb */
     const char *loader_file_format;/* default: the destination's preferred format */
+    const char *replace_strategy;  /* dlt's destination replace_strategy: truncate-and-insert
+                                      (default), insert-from-staging, staging-optimized */
 } dltc_pipeline_options;
 
 #define DLTC_PIPELINE_OPTIONS_VERSION 1
-#define DLTC_PIPELINE_OPTIONS_INIT {DLTC_PIPELINE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL}
+#define DLTC_PIPELINE_OPTIONS_INIT                                                             \
+    {DLTC_PIPELINE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL}
 
 /* Open (create) the pipeline `name` with dlt's defaults. */
 DLTC_EXTERN int dltc_pipeline_open(dltc_pipeline **out, const char *name,

@@ -75,11 +75,104 @@ DLTC_EXTERN int dltc_resource_add_filter(dltc_resource *r, dltc_filter_fn fn, vo
  * No effect on transformers, as in dlt. */
 DLTC_EXTERN int dltc_resource_add_limit(dltc_resource *r, size_t max_pages);
 
+/* ---- incremental loading (dlt.sources.incremental; docs/incremental.md) ---- */
+
+/* A custom last_value_func: >0 when `a` comes after `b` (a would become the last value),
+ * 0 when they are equal, <0 when before; a negative DLTC_E* return is not allowed: return
+ * the order only. "max" is the natural order, "min" its reverse. */
+typedef int (*dltc_cursor_cmp_fn)(const dltc_value *a, const dltc_value *b, void *payload);
+
+typedef struct {
+    unsigned int version;          /* DLTC_INCREMENTAL_OPTIONS_VERSION */
+    const char *cursor_path;       /* required: a field name or a JSONPath into the raw item:
+                                      "updated_at", "$.a.b", "a.b", "items[0].ts",
+                                      "['key with space']", "a[*].ts" (first match) */
+    const char *initial_value;     /* JSON text, or NULL (None): "0", "\"2024-01-01T00:00:00Z\""
+                                      (an ISO datetime or date string becomes a typed value) */
+    const char *end_value;         /* JSON text, or NULL; needs initial_value; makes the
+                                      cursor stateless (nothing is persisted, no dedup) */
+    const char *last_value_func;   /* "max" (default) or "min" */
+    dltc_cursor_cmp_fn last_value_cmp; /* instead of last_value_func (no lag then) */
+    void *last_value_payload;
+    const char *row_order;         /* NULL (unknown), "asc" or "desc": stop calling the
+                                      resource once its items leave the range */
+    const char *primary_key;       /* boundary dedup key, comma-separated; NULL = the
+                                      resource's primary_key, else the whole row; "" = off */
+    double lag;                    /* 0 = none; seconds (datetimes), days (dates), units
+                                      (numbers); needs max or min */
+    const char *on_cursor_value_missing; /* "raise" (default), "include", "exclude" */
+    const char *range_start;       /* "closed" (default) or "open" */
+    const char *range_end;         /* "open" (default) or "closed" */
+} dltc_incremental_options;
+
+#define DLTC_INCREMENTAL_OPTIONS_VERSION 1
+#define DLTC_INCREMENTAL_OPTIONS_INIT                                                          \
+    {DLTC_INCREMENTAL_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0.0,     \
+     NULL, NULL, NULL}
+
+/* Give `r` (a resource or a transformer) an incremental cursor; replaces an earlier one. The
+ * options are validated and copied (DLTC_EINVALID / DLTC_EPARSE with a message). */
+DLTC_EXTERN int dltc_resource_set_incremental(dltc_resource *r, const dltc_incremental_options *o);
+
+/* While the resource function runs: its cursor (NULL when it has none). Lent for the call. */
+typedef struct dltc_incremental dltc_incremental;
+DLTC_EXTERN dltc_incremental *dltc_yield_incremental(dltc_yield *y);
+/* The cursor's values, as dlt's attributes of the same names; NULL stands for None. Lent until
+ * the next yield or the end of the call. last_value: the state's value with the lag applied
+ * (the initial value while end_value is set); start_value: the lower bound of this run. */
+DLTC_EXTERN const dltc_value *dltc_incremental_last_value(dltc_incremental *inc);
+DLTC_EXTERN const dltc_value *dltc_incremental_start_value(dltc_incremental *inc);
+DLTC_EXTERN const dltc_value *dltc_incremental_initial_value(dltc_incremental *inc);
+DLTC_EXTERN const dltc_value *dltc_incremental_end_value(dltc_incremental *inc);
+/* 1 when the last item that reached the cursor was below start_value (dropped) or at/after
+ * end_value, as dlt's start_out_of_range / end_out_of_range. */
+DLTC_EXTERN int dltc_incremental_start_out_of_range(dltc_incremental *inc);
+DLTC_EXTERN int dltc_incremental_end_out_of_range(dltc_incremental *inc);
+
+/* ---- resource and source state (dlt.current.resource_state() / source_state()) ---- */
+
+typedef enum {
+    DLTC_STATE_RESOURCE = 0, /* sources.<source>.resources.<resource> */
+    DLTC_STATE_SOURCE = 1    /* sources.<source> */
+} dltc_state_scope;
+
+/* A key of the state (key NULL: the whole object). Lent until the next state change; NULL when
+ * absent. Typed values (timestamps, decimals...) come back typed. */
+DLTC_EXTERN const dltc_value *dltc_yield_state_get(dltc_yield *y, dltc_state_scope scope,
+                                                   const char *key);
+/* Set a key to a copy of `value` (any JSON shape; typed values are kept as dlt's typed JSON).
+ * The resource key "incremental" and the source key "resources" are dltc's own. The state is
+ * persisted (state.json and the package's _dlt_pipeline_state row) only when the extract
+ * succeeds; replace resources start every extract with an empty resource state. */
+DLTC_EXTERN int dltc_yield_state_set(dltc_yield *y, dltc_state_scope scope, const char *key,
+                                     const dltc_value *value);
+DLTC_EXTERN int dltc_yield_state_set_json(dltc_yield *y, dltc_state_scope scope,
+                                          const char *key, const char *json, size_t len);
+/* Remove a key (0 also when it was not there). */
+DLTC_EXTERN int dltc_yield_state_remove(dltc_yield *y, dltc_state_scope scope, const char *key);
+
 /* A source named `name` (the schema name; normalized). */
 DLTC_EXTERN int dltc_source_new(dltc_source **out, const char *name);
 /* Add a resource; the source owns it from now on (also on failure). */
 DLTC_EXTERN int dltc_source_add(dltc_source *src, dltc_resource *r);
 DLTC_EXTERN void dltc_source_free(dltc_source *src);
+
+/* Checkpoints: commit a long extraction in several load packages, each with the state as of
+ * that point (incremental last values, resource state), so a run that dies late resumes from
+ * the last checkpoint instead of the start (dlt issue #215). A checkpoint is taken between two
+ * calls of a resource function, once `every_items` items were written or `every_pages` calls
+ * yielded something since the last one (0 = not by that measure); never inside a replace
+ * resource (each package would truncate its table): then at its end. Off by default. */
+typedef struct {
+    unsigned int version; /* DLTC_CHECKPOINT_OPTIONS_VERSION */
+    size_t every_items;
+    size_t every_pages;
+} dltc_checkpoint_options;
+
+#define DLTC_CHECKPOINT_OPTIONS_VERSION 1
+#define DLTC_CHECKPOINT_OPTIONS_INIT {DLTC_CHECKPOINT_OPTIONS_VERSION, 0, 0}
+
+DLTC_EXTERN int dltc_source_set_checkpoints(dltc_source *src, const dltc_checkpoint_options *o);
 
 #ifdef __cplusplus
 }

@@ -1,11 +1,15 @@
 /* Resources, transformers and sources from C, and their extract: every item a selected
- * resource yields (after its map/filter steps) is written as dlt's typed JSON into the
- * extract package, one job file per table; transformers get each item of their parent. */
+ * resource yields (after its map/filter steps and its incremental cursor) is written as dlt's
+ * typed JSON into the extract package, one job file per table; transformers get each item of
+ * their parent. An extract may be cut into several packages at checkpoints, each committed
+ * with the state (cursors, resource and source state) as of that point. */
 #include "dltc/resource.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "extract/extract.h"
+#include "extract/incremental.h"
 #include "extract/resource_int.h"
+#include "extract/source_state.h"
 #include "formats/json.h"
 #include "formats/typed_json.h"
 #include "schema/schema.h"
@@ -38,12 +42,15 @@ struct dltc_resource {
     size_t nsteps;
     size_t limit; /* 0 = none */
     int owned;    /* added to a source */
+    size_t idx;   /* position in its source */
+    dltc__incr_def *incr;
 };
 
 struct dltc_source {
     char *name;
     dltc_resource **res;
     size_t n;
+    dltc_checkpoint_options cp;
 };
 
 /* ---- objects ---- */
@@ -124,6 +131,7 @@ void dltc_resource_free(dltc_resource *r)
     dltc__free(r->columns);
     dltc__free(r->file_format);
     dltc__free(r->steps);
+    dltc__incr_def_free(r->incr);
     dltc__free(r);
 }
 
@@ -153,6 +161,19 @@ int dltc_resource_add_limit(dltc_resource *r, size_t max_pages)
     return 0;
 }
 
+int dltc_resource_set_incremental(dltc_resource *r, const dltc_incremental_options *o)
+{
+    dltc__incr_def *d;
+    int rc = dltc__incr_def_new(&d, o);
+    if (rc) {
+        dltc__error_prefix("resource '%s': ", r->name);
+        return rc;
+    }
+    dltc__incr_def_free(r->incr);
+    r->incr = d;
+    return 0;
+}
+
 int dltc_source_new(dltc_source **out, const char *name)
 {
     dltc_source *s = dltc__calloc(1, sizeof(*s));
@@ -174,8 +195,17 @@ int dltc_source_add(dltc_source *src, dltc_resource *r)
         return dltc__error_oom();
     }
     src->res = n;
+    r->idx = src->n;
     n[src->n++] = r;
     r->owned = 1;
+    return 0;
+}
+
+int dltc_source_set_checkpoints(dltc_source *src, const dltc_checkpoint_options *o)
+{
+    if (!o || o->version != DLTC_CHECKPOINT_OPTIONS_VERSION)
+        return dltc__error_set(DLTC_EINVALID, "checkpoint options: version mismatch");
+    src->cp = *o;
     return 0;
 }
 
@@ -192,6 +222,7 @@ void dltc_source_free(dltc_source *src)
     dltc__free(src);
 }
 
+
 /* ---- extract ---- */
 
 typedef struct {
@@ -200,23 +231,42 @@ typedef struct {
     dltc_buf buf;
 } job_out;
 
+/* One resource during an extract run. */
 typedef struct {
+    dltc_resource *r;
+    int active;            /* selected, or feeds a selected transformer */
+    int done;
+    size_t pages;          /* calls that yielded something (add_limit) */
+    dltc_doc *doc;         /* the function's scratch doc */
+    dltc_incremental *inc; /* its cursor, or NULL */
+} res_run;
+
+struct dltc__extract_run {
     dltc_source *src;
+    res_run *rr;
+    size_t cur;            /* the top-level resource being extracted */
+    int started;
+    int checkpoints;       /* honour the source's checkpoint options */
+    dltc__sstate ss;       /* the sources state as the run changes it */
+    /* the package being written */
     dltc_schema *schema;
     const char *pkg;
     job_out *jobs;
     size_t njobs;
     dltc_arena arena;
-} xctx;
+    size_t items, pages;   /* since the package began */
+};
+
+typedef dltc__extract_run xctx;
 
 struct dltc_yield {
     xctx *x;
-    dltc_resource *r;
+    res_run *rr;
     dltc_doc *doc;
     size_t items;
 };
 
-static int deliver(xctx *x, dltc_resource *r, const dltc_value *item, dltc_doc *doc);
+static int deliver(xctx *x, res_run *rr, const dltc_value *item, dltc_doc *doc);
 
 static int flush_job(job_out *j)
 {
@@ -297,24 +347,32 @@ static int write_item(xctx *x, dltc_resource *r, const dltc_value *item)
         if (rc)
             return rc;
     }
+    x->items++;
     if ((rc = dltc__typed_json_write(&j->buf, item)) || (rc = dltc__buf_putc(&j->buf, '\n')))
         return rc;
     return j->buf.len >= (256u << 10) ? flush_job(j) : 0;
 }
 
-static int feeds_selected(xctx *x, dltc_resource *r)
+static int is_replace(const dltc_resource *r)
 {
-    for (size_t i = 0; i < x->src->n; i++) {
-        dltc_resource *c = x->src->res[i];
-        if (c->parent == r && (c->o.selected || feeds_selected(x, c)))
+    return r->write_disposition && strcmp(r->write_disposition, "replace") == 0;
+}
+
+static int feeds_selected(dltc_source *src, dltc_resource *r)
+{
+    for (size_t i = 0; i < src->n; i++) {
+        dltc_resource *c = src->res[i];
+        if (c->parent == r && (c->o.selected || feeds_selected(src, c)))
             return 1;
     }
     return 0;
 }
 
-/* An item of resource r: steps, then to its table (if selected) and to its transformers. */
-static int deliver(xctx *x, dltc_resource *r, const dltc_value *item, dltc_doc *doc)
+/* An item of a resource: its steps, its cursor, then its table (if selected) and its
+ * transformers (dlt places the incremental step after map and filter steps). */
+static int deliver(xctx *x, res_run *rr, const dltc_value *item, dltc_doc *doc)
 {
+    dltc_resource *r = rr->r;
     for (size_t i = 0; i < r->nsteps; i++) {
         step *s = &r->steps[i];
         if (s->kind == STEP_FILTER) {
@@ -327,16 +385,22 @@ static int deliver(xctx *x, dltc_resource *r, const dltc_value *item, dltc_doc *
         }
     }
     int rc = 0;
+    if (rr->inc) {
+        int keep;
+        if ((rc = dltc__incr_filter(rr->inc, item, &keep)) || !keep)
+            return rc;
+    }
     if (r->o.selected)
         rc = write_item(x, r, item);
     for (size_t i = 0; i < x->src->n && !rc; i++) {
-        dltc_resource *c = x->src->res[i];
-        if (c->parent != r || !(c->o.selected || feeds_selected(x, c)))
+        res_run *crr = &x->rr[i];
+        dltc_resource *c = crr->r;
+        if (c->parent != r || !crr->active)
             continue;
         dltc_doc *cdoc = NULL;
         if ((rc = dltc_doc_new(&cdoc)))
             break;
-        dltc_yield y = {x, c, cdoc, 0};
+        dltc_yield y = {x, crr, cdoc, 0};
         rc = c->tfn(item, &y, c->payload);
         if (rc == DLTC_ITEROVER)
             rc = 0;
@@ -352,81 +416,257 @@ dltc_doc *dltc_yield_doc(dltc_yield *y)
     return y->doc;
 }
 
+/* After row_order closed the cursor, further yields of the resource are dropped: dlt closes
+ * the generator (the page that crossed the bound is still processed). */
+static int yield_closed(dltc_yield *y)
+{
+    return y->rr->inc && !y->rr->r->parent && dltc__incr_closed(y->rr->inc);
+}
+
 int dltc_yield_value(dltc_yield *y, const dltc_value *item)
 {
     if (!item)
-        return dltc__error_set(DLTC_EINVALID, "resource '%s' yielded NULL", y->r->name);
+        return dltc__error_set(DLTC_EINVALID, "resource '%s' yielded NULL", y->rr->r->name);
+    if (yield_closed(y))
+        return DLTC_ITEROVER;
     y->items++;
-    return deliver(y->x, y->r, item, y->doc);
+    int rc = deliver(y->x, y->rr, item, y->doc);
+    if (!rc && y->rr->inc)
+        rc = dltc__incr_flush(y->rr->inc);
+    return rc;
 }
 
 int dltc_yield_json(dltc_yield *y, const char *json, size_t len)
 {
+    if (yield_closed(y))
+        return DLTC_ITEROVER;
     dltc_json_reader_options ro = DLTC_JSON_READER_OPTIONS_INIT;
     dltc_json_reader *rd;
     char name[160];
-    snprintf(name, sizeof(name), "resource %s", y->r->name);
+    snprintf(name, sizeof(name), "resource %s", y->rr->r->name);
     int rc = dltc__json_reader_open_mem(&rd, json, len, name, &ro);
     if (rc)
         return rc;
     dltc_value *item;
     while ((rc = dltc__json_reader_next(rd, &y->x->arena, &item)) == 0) {
         y->items++;
-        if ((rc = deliver(y->x, y->r, item, y->doc)))
+        if ((rc = deliver(y->x, y->rr, item, y->doc)))
             break;
     }
     dltc__json_reader_free(rd);
     dltc__arena_reset(&y->x->arena);
+    if (rc == DLTC_ITEROVER && y->rr->inc)
+        rc = dltc__incr_flush(y->rr->inc);
     return rc == DLTC_ITEROVER ? 0 : rc;
 }
 
-static int run_resource(xctx *x, dltc_resource *r)
+dltc_incremental *dltc_yield_incremental(dltc_yield *y)
 {
-    dltc_doc *doc = NULL;
-    int rc = dltc_doc_new(&doc);
-    size_t pages = 0;
-    while (!rc) {
-        if (r->limit && pages >= r->limit)
-            break;
-        dltc_yield y = {x, r, doc, 0};
-        rc = r->fn(&y, r->payload);
-        if (y.items)
-            pages++;
-        dltc_doc_clear(doc);
-        if (rc == DLTC_ITEROVER) {
-            rc = 0;
-            break;
-        }
-        if (rc && !dltc_error_last()->code)
-            rc = dltc__error_set(rc, "resource '%s' failed (%d)", r->name, rc);
-    }
-    dltc_doc_free(doc);
+    return y->rr->inc;
+}
+
+/* ---- resource and source state ---- */
+
+static int state_target(dltc_yield *y, dltc_state_scope scope, const char **res)
+{
+    *res = NULL;
+    if (scope != DLTC_STATE_RESOURCE && scope != DLTC_STATE_SOURCE)
+        return dltc__error_set(DLTC_EINVALID, "unknown state scope %d", (int)scope);
+    *res = scope == DLTC_STATE_RESOURCE ? y->rr->r->name : NULL;
+    return 0;
+}
+
+static int state_key_ok(dltc_yield *y, dltc_state_scope scope, const char *key)
+{
+    if (!key || !*key)
+        return dltc__error_set(DLTC_EINVALID, "resource '%s': a state key is needed",
+                               y->rr->r->name);
+    const char *own = scope == DLTC_STATE_RESOURCE ? "incremental" : "resources";
+    if (strcmp(key, own) == 0)
+        return dltc__error_set(DLTC_EINVALID, "resource '%s': the %s state key '%s' is kept by "
+                               "dltc", y->rr->r->name,
+                               scope == DLTC_STATE_RESOURCE ? "resource" : "source", own);
+    return 0;
+}
+
+const dltc_value *dltc_yield_state_get(dltc_yield *y, dltc_state_scope scope, const char *key)
+{
+    const char *res;
+    dltc_value *obj;
+    if (state_target(y, scope, &res) ||
+        dltc__sstate_obj(&y->x->ss, y->x->src->name, res, 0, &obj) || !obj)
+        return NULL;
+    return key ? dltc_object_get(obj, key) : obj;
+}
+
+int dltc_yield_state_set(dltc_yield *y, dltc_state_scope scope, const char *key,
+                         const dltc_value *value)
+{
+    const char *res;
+    int rc = state_target(y, scope, &res);
+    if (!rc)
+        rc = state_key_ok(y, scope, key);
+    if (!rc && !value)
+        rc = dltc__error_set(DLTC_EINVALID, "resource '%s': no value for state key '%s'",
+                             y->rr->r->name, key);
+    if (!rc)
+        rc = dltc__sstate_set(&y->x->ss, y->x->src->name, res, key, value);
     return rc;
 }
 
-int dltc__extract_source(dltc_storage *storage, dltc_schema *s, dltc_state *st,
-                         dltc_source *src, const char *load_id)
+int dltc_yield_state_set_json(dltc_yield *y, dltc_state_scope scope, const char *key,
+                              const char *json, size_t len)
 {
-    char *pkg = NULL;
-    int rc = dltc__extract_begin(storage, load_id, &pkg);
+    dltc_arena a;
+    dltc__arena_init(&a, 1024);
+    dltc_value *v;
+    dltc_json_error err;
+    int rc = dltc__json_parse(&a, json ? json : "", json ? len : 0, 512, &v, &err);
+    if (rc)
+        dltc__error_prefix("resource '%s': state key '%s': ", y->rr->r->name, key ? key : "");
+    else
+        rc = dltc_yield_state_set(y, scope, key, v);
+    dltc__arena_free(&a);
+    return rc;
+}
+
+int dltc_yield_state_remove(dltc_yield *y, dltc_state_scope scope, const char *key)
+{
+    const char *res;
+    int rc = state_target(y, scope, &res);
+    if (!rc)
+        rc = state_key_ok(y, scope, key);
+    if (!rc)
+        rc = dltc__sstate_remove(&y->x->ss, y->x->src->name, res, key);
+    return rc;
+}
+
+/* ---- the run: resumable over several packages ---- */
+
+void dltc__extract_run_free(dltc__extract_run *x)
+{
+    if (!x)
+        return;
+    for (size_t i = 0; x->rr && i < x->src->n; i++) {
+        dltc__incr_free(x->rr[i].inc);
+        dltc_doc_free(x->rr[i].doc);
+    }
+    dltc__free(x->rr);
+    if (x->started)
+        dltc__sstate_free(&x->ss);
+    dltc__arena_free(&x->arena);
+    dltc__free(x);
+}
+
+int dltc__extract_run_new(dltc__extract_run **out, dltc_source *src)
+{
+    xctx *x = dltc__calloc(1, sizeof(*x));
+    if (!x)
+        return dltc__error_oom();
+    x->src = src;
+    x->checkpoints = 1;
+    dltc__arena_init(&x->arena, 64 * 1024);
+    if (src->n && !(x->rr = dltc__calloc(src->n, sizeof(*x->rr)))) {
+        dltc__free(x);
+        return dltc__error_oom();
+    }
+    for (size_t i = 0; i < src->n; i++)
+        x->rr[i].r = src->res[i];
+    *out = x;
+    return 0;
+}
+
+/* The state of a cursor: ....resources.<resource>.incremental.<cursor_path>. */
+static int cursor_state(xctx *x, res_run *rr, int create, dltc_value **inc_obj, dltc_value **cur)
+{
+    dltc_value *res = NULL;
+    *inc_obj = *cur = NULL;
+    int rc = dltc__sstate_obj(&x->ss, x->src->name, rr->r->name, create, &res);
+    if (!rc && res)
+        rc = dltc__sstate_child(&x->ss, res, "incremental", create, inc_obj);
+    if (!rc && *inc_obj)
+        rc = dltc__sstate_child(&x->ss, *inc_obj, dltc__incr_def_cursor_path(rr->r->incr), 0, cur);
+    return rc;
+}
+
+/* The start of the extract: state read, replace resources reset (dlt resets the resource
+ * state of every extracted replace resource), cursors bound. */
+static int run_start(xctx *x, const dltc_state *st)
+{
+    int rc = dltc__sstate_open(&x->ss, st->sources_json);
     if (rc)
         return rc;
-    xctx x;
-    memset(&x, 0, sizeof(x));
-    x.src = src;
-    x.schema = s;
-    x.pkg = pkg;
-    dltc__arena_init(&x.arena, 64 * 1024);
-    for (size_t i = 0; i < src->n && !rc; i++) {
-        dltc_resource *r = src->res[i];
-        if (r->parent)
-            continue; /* transformers run from their parent's items */
-        if (!r->o.selected && !feeds_selected(&x, r))
+    x->started = 1;
+    for (size_t i = 0; i < x->src->n && !rc; i++) {
+        res_run *rr = &x->rr[i];
+        dltc_resource *r = rr->r;
+        rr->active = r->o.selected || feeds_selected(x->src, r);
+        if (!rr->active)
             continue;
-        rc = run_resource(&x, r);
+        if (is_replace(r))
+            rc = dltc__sstate_reset_resource(&x->ss, x->src->name, r->name);
+        if (!rc && !r->parent)
+            rc = dltc_doc_new(&rr->doc);
+        if (!rc && r->incr) {
+            dltc_value *inc_obj, *cur = NULL;
+            if (!dltc__incr_def_stateless(r->incr))
+                rc = cursor_state(x, rr, 0, &inc_obj, &cur);
+            if (!rc)
+                rc = dltc__incr_bind(&rr->inc, r->incr, r->name, r->primary_key, cur, !r->parent);
+        }
     }
-    for (size_t i = 0; i < x.njobs; i++) {
-        job_out *j = &x.jobs[i];
+    return rc;
+}
+
+/* One call of a top-level resource's function. */
+static int call_once(xctx *x, res_run *rr)
+{
+    dltc_resource *r = rr->r;
+    if ((r->limit && rr->pages >= r->limit) || (rr->inc && dltc__incr_closed(rr->inc))) {
+        rr->done = 1;
+        return 0;
+    }
+    dltc_yield y = {x, rr, rr->doc, 0};
+    int rc = r->fn(&y, r->payload);
+    if (y.items) {
+        rr->pages++;
+        x->pages++;
+    }
+    dltc_doc_clear(rr->doc);
+    if (rc == DLTC_ITEROVER) {
+        rr->done = 1;
+        return 0;
+    }
+    if (rc && !dltc_error_last()->code)
+        rc = dltc__error_set(rc, "resource '%s' failed (%d)", r->name, rc);
+    return rc;
+}
+
+/* A replace resource (or transformer of it) writes into one package: every package with a
+ * replace table truncates it when it loads. */
+static int replace_below(const xctx *x, const dltc_resource *r)
+{
+    if (is_replace(r) && x->rr[r->idx].active)
+        return 1;
+    for (size_t i = 0; i < x->src->n; i++)
+        if (x->src->res[i]->parent == r && replace_below(x, x->src->res[i]))
+            return 1;
+    return 0;
+}
+
+static int checkpoint_due(const xctx *x)
+{
+    const dltc_checkpoint_options *cp = &x->src->cp;
+    return x->checkpoints &&
+           ((cp->every_items && x->items >= cp->every_items) ||
+            (cp->every_pages && x->pages >= cp->every_pages)) &&
+           !replace_below(x, x->rr[x->cur].r);
+}
+
+static int close_jobs(xctx *x, int rc)
+{
+    for (size_t i = 0; i < x->njobs; i++) {
+        job_out *j = &x->jobs[i];
         if (!rc)
             rc = flush_job(j);
         if (!rc && j->fd >= 0 && fsync(j->fd) != 0)
@@ -436,9 +676,119 @@ int dltc__extract_source(dltc_storage *storage, dltc_schema *s, dltc_state *st,
         dltc__buf_free(&j->buf);
         dltc__free(j->table);
     }
-    dltc__free(x.jobs);
-    dltc__arena_free(&x.arena);
+    dltc__free(x->jobs);
+    x->jobs = NULL;
+    x->njobs = 0;
+    return rc;
+}
+
+/* What the state was before a commit, to put back when the commit fails. */
+typedef struct {
+    char *sources_json;
+    int64_t version;
+    char version_hash[48];
+} state_undo;
+
+/* The cursors into the tree, the tree into the state (the old text kept in `undo`). */
+static int state_into(xctx *x, dltc_state *st, state_undo *undo)
+{
+    int rc = 0;
+    for (size_t i = 0; i < x->src->n && !rc; i++) {
+        res_run *rr = &x->rr[i];
+        if (!rr->inc || dltc__incr_def_stateless(rr->r->incr))
+            continue;
+        dltc_value *inc_obj, *cur, fresh;
+        rc = cursor_state(x, rr, 1, &inc_obj, &cur);
+        if (!rc)
+            rc = dltc__incr_state(rr->inc, &x->ss.arena, cur, &fresh);
+        if (!rc)
+            rc = dltc__sstate_put(&x->ss, inc_obj, dltc__incr_def_cursor_path(rr->r->incr), &fresh);
+    }
+    /* replaced values are dropped between packages so a long run stays small */
+    if (!rc)
+        rc = dltc__sstate_compact(&x->ss, 0);
+    dltc_buf b = DLTC_BUF_INIT;
+    if (!rc)
+        rc = dltc__sstate_json(&x->ss, &b);
+    if (!rc) {
+        undo->sources_json = st->sources_json;
+        undo->version = st->version;
+        memcpy(undo->version_hash, st->version_hash, sizeof(undo->version_hash));
+        st->sources_json = dltc__buf_detach(&b);
+        if (!st->sources_json) {
+            st->sources_json = undo->sources_json;
+            rc = dltc__error_oom();
+        }
+    }
+    dltc__buf_free(&b);
+    return rc;
+}
+
+static void state_restore(dltc_state *st, state_undo *undo)
+{
+    dltc__free(st->sources_json);
+    st->sources_json = undo->sources_json;
+    st->version = undo->version;
+    memcpy(st->version_hash, undo->version_hash, sizeof(st->version_hash));
+}
+
+int dltc__extract_run_step(dltc__extract_run *x, dltc_storage *storage, dltc_schema *s,
+                           dltc_state *st, const char *load_id)
+{
+    int rc = x->started ? 0 : run_start(x, st);
+    char *pkg = NULL;
+    if (!rc)
+        rc = dltc__extract_begin(storage, load_id, &pkg);
+    if (rc)
+        return rc;
+    x->schema = s;
+    x->pkg = pkg;
+    x->items = x->pages = 0;
+    int more = 0, called = 0;
+    for (;;) {
+        while (x->cur < x->src->n) {
+            res_run *rr = &x->rr[x->cur];
+            if (rr->active && !rr->r->parent && !rr->done)
+                break;
+            x->cur++;
+        }
+        if (x->cur >= x->src->n)
+            break;
+        if (called && checkpoint_due(x)) {
+            more = 1;
+            break;
+        }
+        if ((rc = call_once(x, &x->rr[x->cur])))
+            break;
+        called = 1;
+    }
+    rc = close_jobs(x, rc);
+    state_undo undo = {NULL, 0, ""};
+    int swapped = 0;
+    if (!rc) {
+        rc = state_into(x, st, &undo);
+        swapped = rc == 0;
+    }
     int frc = dltc__extract_finish(storage, s, st, pkg, load_id, NULL, NULL, rc == 0);
+    if (swapped && frc)
+        state_restore(st, &undo);
+    else if (swapped)
+        dltc__free(undo.sources_json);
     dltc__free(pkg);
-    return rc ? rc : frc;
+    x->pkg = NULL;
+    rc = rc ? rc : frc;
+    return rc ? rc : more;
+}
+
+int dltc__extract_source(dltc_storage *storage, dltc_schema *s, dltc_state *st,
+                         dltc_source *src, const char *load_id)
+{
+    dltc__extract_run *x;
+    int rc = dltc__extract_run_new(&x, src);
+    if (rc)
+        return rc;
+    x->checkpoints = 0; /* one package */
+    rc = dltc__extract_run_step(x, storage, s, st, load_id);
+    dltc__extract_run_free(x);
+    return rc;
 }

@@ -1,5 +1,8 @@
 /* The loader (see loader.h). DuckDB now; the SQL it writes is the shared kind so the
- * Postgres destination can reuse the flow. */
+ * Postgres destination can reuse the flow. Order inside the package's transaction: schema
+ * migration, truncation (replace, truncate-and-insert), staging tables for the merge and
+ * staging-replace chains, every job file (into its final table or its staging table), the
+ * follow-up jobs (merge.c), _dlt_version, _dlt_loads, COMMIT. */
 #include "load/loader.h"
 #include "common/alloc.h"
 #include "common/buf.h"
@@ -7,7 +10,9 @@
 #include "common/error.h"
 #include "common/time.h"
 #include "dltc/schema.h"
+#include "formats/json.h"
 #include "load/destinations/duckdb.h"
+#include "load/merge.h"
 #include "load/sql.h"
 #include "schema/schema_io.h"
 
@@ -258,17 +263,18 @@ static int insert_load(dltc_duckdb *db, const char *dataset, dltc_schema *s, con
     return rc;
 }
 
-/* Tables replaced by this package: every table of the schema whose root has the replace
- * disposition and a job here (the whole nested chain is truncated). */
+/* Tables replaced by this package with truncate-and-insert: every table of the schema whose
+ * root has the replace disposition and a job here (the whole nested chain is truncated). */
 static int truncate_replaced(dltc_duckdb *db, const char *dataset, dltc_schema *s, char **tables,
-                             size_t ntables)
+                             size_t ntables, int replace_strategy)
 {
     dltc_buf b = DLTC_BUF_INIT;
     int rc = 0;
     for (size_t i = 0; i < s->ntables && !rc; i++) {
         dltc_table *t = s->tables[i];
         dltc_table *root = dltc__schema_root_table(s, t);
-        if (strcmp(dltc__table_write_disposition(s, root), "replace") != 0)
+        if (strcmp(dltc__table_write_disposition(s, root), "replace") != 0 ||
+            dltc__merge_staged(s, root, replace_strategy))
             continue;
         int has_job = 0;
         for (size_t k = 0; k < ntables && !has_job; k++) {
@@ -296,9 +302,152 @@ static int truncate_replaced(dltc_duckdb *db, const char *dataset, dltc_schema *
     return rc;
 }
 
+/* ---- staged chains (merge, replace from staging) ---- */
+
+/* A root table whose rows this package stages, with its nested tables (parents first) that
+ * have rows here or exist in the destination: all of them take part in the follow-up job. */
+typedef struct {
+    dltc_table **tables;
+    size_t n;
+} chain;
+
+static void chains_free(chain *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dltc__free(c[i].tables);
+    dltc__free(c);
+}
+
+static int has_job(char **tables, size_t ntables, const char *name)
+{
+    for (size_t k = 0; k < ntables; k++)
+        if (strcmp(tables[k], name) == 0)
+            return 1;
+    return 0;
+}
+
+static int table_exists(dltc_duckdb *db, const char *dataset, const char *table, int *exists)
+{
+    char **names = NULL;
+    size_t n = 0;
+    int rc = dltc__duckdb_table_columns(db, dataset, table, &names, &n, exists);
+    dltc__strv_free(names, n);
+    return rc;
+}
+
+static int staged_chains(dltc_duckdb *db, const char *dataset, dltc_schema *s, char **tables,
+                         size_t ntables, int replace_strategy, chain **out, size_t *nout)
+{
+    chain *c = NULL;
+    size_t n = 0;
+    int rc = 0;
+    for (size_t i = 0; i < s->ntables && !rc; i++) {
+        dltc_table *root = s->tables[i];
+        if (root->parent || !dltc__merge_staged(s, root, replace_strategy))
+            continue;
+        int any = 0;
+        for (size_t k = 0; k < ntables && !any; k++) {
+            dltc_table *jt = dltc__schema_table(s, tables[k], strlen(tables[k]));
+            any = jt && dltc__schema_root_table(s, jt) == root;
+        }
+        if (!any)
+            continue;
+        chain *nc = dltc__realloc(c, (n + 1) * sizeof(*c));
+        if (!nc) {
+            rc = dltc__error_oom();
+            break;
+        }
+        c = nc;
+        chain *ch = &c[n++];
+        ch->n = 0;
+        ch->tables = dltc__calloc(s->ntables, sizeof(*ch->tables));
+        if (!ch->tables) {
+            rc = dltc__error_oom();
+            break;
+        }
+        for (size_t k = i; k < s->ntables && !rc; k++) {
+            dltc_table *t = s->tables[k];
+            if (dltc__schema_root_table(s, t) != root)
+                continue;
+            int job = has_job(tables, ntables, t->name), exists = job;
+            if (!job)
+                rc = table_exists(db, dataset, t->name, &exists);
+            /* a table without rows here still gets the schema's columns: the follow-up
+             * SQL names them all */
+            if (!rc && exists && !job)
+                rc = migrate_table(db, dataset, t);
+            if (!rc && exists)
+                ch->tables[ch->n++] = t;
+            else if (!rc && t == root)
+                rc = dltc__error_set(DLTC_EINVALID, "table %s: nested rows but no root table",
+                                     root->name);
+        }
+    }
+    if (rc) {
+        chains_free(c, n);
+        return rc;
+    }
+    *out = c;
+    *nout = n;
+    return 0;
+}
+
+static int staged(const chain *c, size_t n, const dltc_table *t)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < c[i].n; k++)
+            if (c[i].tables[k] == t)
+                return 1;
+    return 0;
+}
+
+/* CREATE (create = 1) or DROP the chains' staging tables. */
+static int staging_tables(dltc_duckdb *db, const chain *c, size_t n, int create)
+{
+    dltc_buf b = DLTC_BUF_INIT;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        for (size_t k = 0; k < c[i].n && !rc; k++) {
+            if (create) {
+                rc = dltc__sql_create_staging_table(&b, DLTC_SQL_DUCKDB, c[i].tables[k]);
+            } else {
+                rc = dltc__buf_puts(&b, "DROP TABLE ");
+                if (!rc)
+                    rc = dltc__sql_staging_table(&b, DLTC_SQL_DUCKDB, c[i].tables[k]->name);
+            }
+            if (!rc)
+                rc = dltc__buf_puts(&b, ";\n");
+        }
+    if (!rc)
+        rc = exec_buf(db, &b);
+    dltc__buf_free(&b);
+    return rc;
+}
+
+/* The follow-up jobs: each chain's staged rows into its final tables. */
+static int follow_up(dltc_duckdb *db, const dltc_merge_ctx *ctx, dltc_schema *s,
+                     const chain *c, size_t n)
+{
+    dltc_buf b = DLTC_BUF_INIT;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        rc = dltc__merge_sql(&b, ctx, s, c[i].tables, c[i].n);
+        if (!rc)
+            rc = exec_buf(db, &b);
+        if (rc)
+            dltc__error_prefix("table %s: %s: ", c[i].tables[0]->name,
+                               strcmp(dltc__table_write_disposition(s, c[i].tables[0]), "merge")
+                                   ? "replace"
+                                   : "merge");
+    }
+    dltc__buf_free(&b);
+    return rc;
+}
+
 static int load_in_transaction(dltc_duckdb *db, dltc_storage *st, const char *pkg,
                                const char *load_id, const char *dataset, dltc_schema *s,
-                               char **jobs, size_t njobs, char **tables, dltc_load_result *res)
+                               char **jobs, size_t njobs, char **tables,
+                               const dltc_merge_ctx *ctx, dltc_load_result *res)
 {
     dltc_buf b = DLTC_BUF_INIT;
     int rc = dltc__buf_puts(&b, "CREATE SCHEMA IF NOT EXISTS ");
@@ -324,8 +473,15 @@ static int load_in_transaction(dltc_duckdb *db, dltc_storage *st, const char *pk
             rc = migrate_table(db, dataset, t);
     }
     dltc__crash_point("load:after-migrate");
+    chain *chains = NULL;
+    size_t nchains = 0;
     if (!rc)
-        rc = truncate_replaced(db, dataset, s, tables, njobs);
+        rc = truncate_replaced(db, dataset, s, tables, njobs, ctx->replace_strategy);
+    if (!rc)
+        rc = staged_chains(db, dataset, s, tables, njobs, ctx->replace_strategy, &chains,
+                           &nchains);
+    if (!rc)
+        rc = staging_tables(db, chains, nchains, 1);
     dltc__crash_point("load:after-truncate");
     for (size_t k = 0; k < njobs && !rc; k++) {
         dltc_table *t = dltc__schema_table(s, tables[k], strlen(tables[k]));
@@ -336,11 +492,15 @@ static int load_in_transaction(dltc_duckdb *db, dltc_storage *st, const char *pk
         }
         size_t plen = strlen(pkg) + strlen(jobs[k]) + 16;
         char *path = dltc__malloc(plen);
-        if (!path)
-            return dltc__error_oom();
+        if (!path) {
+            rc = dltc__error_oom();
+            break;
+        }
         snprintf(path, plen, "%s/new_jobs/%s", pkg, jobs[k]);
         uint64_t n = 0;
-        rc = dltc__duckdb_load_file(db, dataset, t, path, job_format(jobs[k]), &n);
+        /* staged tables load into the connection's temporary table of that name */
+        rc = dltc__duckdb_load_file(db, staged(chains, nchains, t) ? NULL : dataset, t, path,
+                                    job_format(jobs[k]), &n);
         if (!rc)
             rc = add_count(res, t->name, n);
         dltc__free(path);
@@ -348,6 +508,12 @@ static int load_in_transaction(dltc_duckdb *db, dltc_storage *st, const char *pk
             dltc__crash_point("load:after-first-job");
     }
     dltc__crash_point("load:after-data");
+    if (!rc)
+        rc = follow_up(db, ctx, s, chains, nchains);
+    if (!rc)
+        rc = staging_tables(db, chains, nchains, 0);
+    chains_free(chains, nchains);
+    dltc__crash_point("load:after-merge");
     if (!rc)
         rc = dltc__load_record_schema(db, dataset, s);
     dltc__crash_point("load:after-version");
@@ -358,8 +524,41 @@ static int load_in_transaction(dltc_duckdb *db, dltc_storage *st, const char *pk
     return rc;
 }
 
+/* The package's created time (load_package_state.json created_at, else the load id's time):
+ * the boundary of scd2 validity. */
+static int64_t package_created_us(const char *pkg, const char *load_id)
+{
+    double secs = 0;
+    sscanf(load_id, "%lf", &secs);
+    int64_t us = (int64_t)(secs * 1e6);
+    dltc_buf p = DLTC_BUF_INIT;
+    char *text = NULL;
+    size_t len = 0;
+    dltc_arena a;
+    dltc__arena_init(&a, 4096);
+    dltc_value *doc = NULL;
+    dltc_json_error err;
+    if (dltc__buf_printf(&p, "%s/load_package_state.json", pkg) == 0 &&
+        dltc__read_file(p.data, &text, &len) == 0 &&
+        dltc__json_parse(&a, text, len, 16, &doc, &err) == 0 && doc->type == DLTC_TYPE_OBJECT) {
+        const dltc_value *v = dltc_object_get(doc, "created_at");
+        size_t n = 0;
+        const char *iso = v && v->type == DLTC_TYPE_STRING ? dltc_value_get_str(v, &n) : NULL;
+        if (iso && n > 3 && (unsigned char)iso[0] == 0xEF) /* typed: U+F027 prefix */
+            iso += 3, n -= 3;
+        dltc_iso parsed;
+        if (iso && dltc__iso_parse(iso, n, &parsed) == 0 && parsed.kind == DLTC_ISO_DATETIME)
+            us = parsed.value;
+    }
+    dltc_error_clear();
+    dltc__arena_free(&a);
+    dltc__free(text);
+    dltc__buf_free(&p);
+    return us;
+}
+
 int dltc__load_package(dltc_storage *st, const char *load_id, const char *db_path,
-                       const char *dataset, dltc_load_result *res)
+                       const char *dataset, int replace_strategy, dltc_load_result *res)
 {
     memset(res, 0, sizeof(*res));
     res->load_id = dltc__strdup(load_id);
@@ -412,7 +611,10 @@ int dltc__load_package(dltc_storage *st, const char *load_id, const char *db_pat
     if (!rc && !done) {
         rc = dltc__duckdb_exec(db, "BEGIN TRANSACTION");
         if (!rc) {
-            rc = load_in_transaction(db, st, pkg, load_id, dataset, s, jobs, njobs, tables, res);
+            dltc_merge_ctx ctx = {DLTC_SQL_DUCKDB, dataset, replace_strategy,
+                                  package_created_us(pkg, load_id)};
+            rc = load_in_transaction(db, st, pkg, load_id, dataset, s, jobs, njobs, tables, &ctx,
+                                     res);
             if (rc) {
                 int keep = rc;
                 dltc__duckdb_exec(db, "ROLLBACK");

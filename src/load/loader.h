@@ -6,6 +6,7 @@
 #ifndef DLTC_LOAD_LOADER_H
 #define DLTC_LOAD_LOADER_H
 
+#include "load/merge.h"
 #include "package/package.h"
 #include "schema/schema.h"
 
@@ -32,8 +33,10 @@ struct dltc_duckdb;
 int dltc__load_record_schema(struct dltc_duckdb *db, const char *dataset, dltc_schema *s);
 
 /* Load package `load_id` (in load/normalized) into the DuckDB file `db_path`, dataset
- * `dataset`. On success the package is in load/loaded. */
+ * `dataset`, replacing tables with `replace_strategy` (dltc_replace_strategy). Merge and
+ * staging-replace tables are staged in temporary tables and merged by follow-up SQL inside
+ * the package's transaction (merge.h). On success the package is in load/loaded. */
 int dltc__load_package(dltc_storage *st, const char *load_id, const char *db_path,
-                       const char *dataset, dltc_load_result *res);
+                       const char *dataset, int replace_strategy, dltc_load_result *res);
 
 #endif

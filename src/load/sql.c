@@ -2,6 +2,7 @@
  * PostgresTypeMapper), CREATE TABLE and ALTER TABLE … ADD COLUMN. */
 #include "load/sql.h"
 #include "common/error.h"
+#include "common/time.h"
 
 #include <string.h>
 
@@ -237,4 +238,54 @@ int dltc__sql_add_column(dltc_buf *b, dltc_sql_dialect d, const char *dataset,
         b->data[start] = '\0';
     }
     return rc;
+}
+
+int dltc__sql_staging_table(dltc_buf *b, dltc_sql_dialect d, const char *table)
+{
+    int rc = dltc__buf_puts(b, d == DLTC_SQL_POSTGRES ? "\"pg_temp\"." : "\"temp\".\"main\".");
+    return rc ? rc : dltc__sql_ident(b, table);
+}
+
+int dltc__sql_create_staging_table(dltc_buf *b, dltc_sql_dialect d, const dltc_table *t)
+{
+    size_t start = b->len, ndef = 0;
+    int rc = dltc__buf_puts(b, "CREATE TEMPORARY TABLE ");
+    if (!rc)
+        rc = dltc__sql_ident(b, t->name);
+    if (!rc)
+        rc = dltc__buf_puts(b, " (");
+    for (size_t i = 0; !rc && i < t->ncols; i++) {
+        const dltc_column *c = &t->cols[i];
+        if (c->data_type == DLTC_DT_UNSET)
+            continue;
+        if (ndef++)
+            rc = dltc__buf_puts(b, ", ");
+        if (!rc)
+            rc = column_def(b, d, t, c, 0);
+    }
+    if (!rc && ndef == 0)
+        rc = dltc__error_set(DLTC_EINVALID, "table %s has no columns with a data type", t->name);
+    if (!rc)
+        rc = dltc__buf_puts(b, d == DLTC_SQL_POSTGRES ? ") ON COMMIT DROP" : ")");
+    if (rc && b->data) {
+        b->len = start;
+        b->data[start] = '\0';
+    }
+    return rc;
+}
+
+int dltc__sql_timestamp_literal(dltc_buf *b, dltc_sql_dialect d, const dltc_column *c,
+                                int64_t us)
+{
+    char iso[DLTC_ISO_MAX];
+    size_t n = c->timezone == 0 ? dltc__format_timestamp_naive(iso, us)
+                                : dltc__format_timestamp(iso, us);
+    int rc = dltc__buf_puts(b, "CAST(");
+    if (!rc)
+        rc = dltc__sql_string(b, iso, n);
+    if (!rc)
+        rc = dltc__buf_puts(b, " AS ");
+    if (!rc)
+        rc = column_type(b, d, c, NULL);
+    return rc ? rc : dltc__buf_putc(b, ')');
 }

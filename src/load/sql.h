@@ -25,4 +25,18 @@ int dltc__sql_create_table(dltc_buf *b, dltc_sql_dialect d, const char *dataset,
 int dltc__sql_add_column(dltc_buf *b, dltc_sql_dialect d, const char *dataset,
                          const dltc_table *t, size_t col);
 
+/* Staging (follow-up jobs): a package's staged rows live in temporary tables of the loading
+ * connection named like the final table, so they belong to one load and vanish with the
+ * connection or the rolled-back transaction (not dlt's shared "<dataset>_staging").
+ * The qualified name of the temporary table `table`: "temp"."main"."t" (DuckDB),
+ * "pg_temp"."t" (Postgres). */
+int dltc__sql_staging_table(dltc_buf *b, dltc_sql_dialect d, const char *table);
+/* CREATE TEMPORARY TABLE "t" (…) with the complete columns of t and their destination types,
+ * all nullable (the validity columns of scd2 are filled at merge); Postgres adds ON COMMIT
+ * DROP. */
+int dltc__sql_create_staging_table(dltc_buf *b, dltc_sql_dialect d, const dltc_table *t);
+/* CAST('<ISO-8601 UTC>' AS <type of column c>) for a timestamp in µs since the epoch. */
+int dltc__sql_timestamp_literal(dltc_buf *b, dltc_sql_dialect d, const dltc_column *c,
+                                int64_t us);
+
 #endif

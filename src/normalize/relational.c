@@ -5,8 +5,10 @@
  *   lists → {"list": v} rows that nest again; child rows follow their parent row;
  * - the nesting level counts down from max_nesting; at 0 (or for a column typed json)
  *   dicts and lists stay whole as json values;
- * - root rows get _dlt_load_id and a random _dlt_id; nested rows get [_dlt_root_id],
- *   _dlt_parent_id, _dlt_list_idx and _dlt_id = SHAKE-128("<parent id>_<table>_<idx>").
+ * - root rows get _dlt_load_id and a _dlt_id: random, or for merge tables dlt's
+ *   deterministic ids (upsert/insert-only: the primary-key hash; scd2: the row hash, see
+ *   row_hash_id); nested rows get [_dlt_root_id], _dlt_parent_id, _dlt_list_idx and
+ *   _dlt_id = SHAKE-128("<parent id>_<table>_<idx>").
  *
  * Speed: every (table, dict path, raw key) gets a cached node holding the normalized
  * column name and column index, found through a "what came next last time" hint first and
@@ -15,9 +17,13 @@
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "formats/json.h"
+#include "formats/typed_json.h"
 #include "schema/coerce.h"
+#include "schema/hints.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ID_BYTES 10
@@ -42,6 +48,7 @@ struct rnode {
     rnode *first_hint;
     rnode *next_hint;
     tstate *list_table;
+    int8_t is_pk; /* -1 not known yet; root tables with key-hash ids only */
 };
 
 enum { SYS_LOAD_ID, SYS_ID, SYS_PARENT_ID, SYS_LIST_IDX, SYS_ROOT_ID, SYS__COUNT };
@@ -56,7 +63,15 @@ struct tstate {
     uint32_t seq;
     void *user;
     long sys[SYS__COUNT];
+    int id_type; /* root tables: dltc_row_id_type, -1 until known */
 };
+
+/* A primary-key value of the row being flattened (key-hash ids). */
+typedef struct {
+    const char *col;
+    uint32_t collen;
+    const dltc_value *v;
+} pk_value;
 
 struct dltc_relational {
     dltc_schema *schema;
@@ -71,6 +86,9 @@ struct dltc_relational {
     size_t ncells, capcells;
     dltc_arena *arena; /* current item's */
     dltc_buf tmp;
+    dltc_buf hashbuf;  /* the JSON a row hash is taken of */
+    pk_value *pks;     /* key-hash ids: the row's primary-key values */
+    size_t npks, cappks;
 };
 
 /* ---- nodes ---- */
@@ -129,6 +147,7 @@ static int node_setup(dltc_relational *r, rnode *n, const rnode *parent, const c
 {
     for (int i = 0; i < DLTC_DT__COUNT; i++)
         n->variant[i] = -1;
+    n->is_pk = -1;
     n->colidx = -1;
     n->neg_ncols = (size_t)-1;
     n->raw = dltc__strndup(key, klen);
@@ -251,6 +270,7 @@ static tstate *state_for(dltc_relational *r, dltc_table *t, const char *fullpath
         return NULL;
     }
     ts->t = t;
+    ts->id_type = -1;
     ts->root.colidx = -1;
     for (int i = 0; i < SYS__COUNT; i++)
         ts->sys[i] = -1;
@@ -563,6 +583,170 @@ static void nested_id_pair(char out0[ID_CHARS + 2], char out1[ID_CHARS + 2],
     make_id(out1, h1);
 }
 
+/* ---- deterministic root ids (dlt's get_row_hash) ---- */
+
+static int member_cmp(const void *a, const void *b)
+{
+    const dltc_member *x = *(const dltc_member *const *)a, *y = *(const dltc_member *const *)b;
+    size_t n = x->klen < y->klen ? x->klen : y->klen;
+    int c = memcmp(x->key, y->key, n);
+    return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+/* Compact JSON with the keys of every object sorted (by code point: UTF-8 byte order), as
+ * dlt's json.dumpb(row, sort_keys=True). Values are written as dlt reads them from the
+ * intermediate typed JSONL: dates, times, decimals and bytes as their prefixed strings.
+ * Top-level keys starting with "_dlt" are left out when `skip_dlt`. */
+static int sorted_json(dltc_buf *b, const dltc_value *v, int skip_dlt)
+{
+    int rc = 0;
+    switch (v->type) {
+    case DLTC_TYPE_INT:
+        return dltc__json_write_int(b, v->u.i);
+    case DLTC_TYPE_DOUBLE:
+        return dltc__json_write_double(b, v->u.d);
+    case DLTC_TYPE_TIMESTAMP:
+    case DLTC_TYPE_DATE:
+    case DLTC_TYPE_TIME:
+    case DLTC_TYPE_DECIMAL:
+    case DLTC_TYPE_BINARY:
+        return dltc__typed_json_write(b, v);
+    case DLTC_TYPE_ARRAY:
+        rc = dltc__buf_putc(b, '[');
+        for (uint32_t i = 0; i < v->len && !rc; i++) {
+            if (i)
+                rc = dltc__buf_putc(b, ',');
+            if (!rc)
+                rc = sorted_json(b, &v->u.arr[i], 0);
+        }
+        return rc ? rc : dltc__buf_putc(b, ']');
+    case DLTC_TYPE_OBJECT: {
+        const dltc_member **m = v->len ? dltc__malloc(v->len * sizeof(*m)) : NULL;
+        if (v->len && !m)
+            return dltc__error_oom();
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < v->len; i++)
+            if (!skip_dlt || v->u.obj[i].klen < 4 || memcmp(v->u.obj[i].key, "_dlt", 4) != 0)
+                m[n++] = &v->u.obj[i];
+        if (n > 1)
+            qsort(m, n, sizeof(*m), member_cmp);
+        rc = dltc__buf_putc(b, '{');
+        for (uint32_t i = 0; i < n && !rc; i++) {
+            if (i)
+                rc = dltc__buf_putc(b, ',');
+            if (!rc)
+                rc = dltc__json_write_string(b, m[i]->key, m[i]->klen);
+            if (!rc)
+                rc = dltc__buf_putc(b, ':');
+            if (!rc)
+                rc = sorted_json(b, &m[i]->val, 0);
+        }
+        dltc__free((void *)m);
+        return rc ? rc : dltc__buf_putc(b, '}');
+    }
+    default:
+        return dltc__json_write(b, v);
+    }
+}
+
+static void hash_id(char out[ID_CHARS + 2], const dltc_buf *b)
+{
+    uint8_t h[ID_BYTES];
+    dltc__shake128_fast(b->data, b->len, h, sizeof(h));
+    make_id(out, h);
+}
+
+/* The row hash: the whole source item (nested data included) without its top-level _dlt
+ * keys. */
+static int row_hash_id(dltc_relational *r, const dltc_value *obj, char out[ID_CHARS + 2])
+{
+    dltc__buf_clear(&r->hashbuf);
+    int rc = sorted_json(&r->hashbuf, obj, 1);
+    if (!rc)
+        hash_id(out, &r->hashbuf);
+    return rc;
+}
+
+/* Remember a primary-key value of the root row being flattened (the later of two keys that
+ * normalize to one column wins, as for the cells). */
+static int note_pk(dltc_relational *r, tstate *ts, rnode *n, const dltc_value *v)
+{
+    if (n->is_pk < 0) {
+        long idx = dltc__table_column(ts->t, n->col, n->collen);
+        n->is_pk = idx >= 0 && (ts->t->cols[idx].hints & DLTC_HINT_PRIMARY_KEY);
+    }
+    if (!n->is_pk)
+        return 0;
+    for (size_t i = 0; i < r->npks; i++)
+        if (r->pks[i].collen == n->collen && memcmp(r->pks[i].col, n->col, n->collen) == 0) {
+            r->pks[i].v = v;
+            return 0;
+        }
+    if (r->npks == r->cappks) {
+        size_t cap = r->cappks ? r->cappks * 2 : 4;
+        pk_value *p = dltc__realloc(r->pks, cap * sizeof(*p));
+        if (!p)
+            return dltc__error_oom();
+        r->pks = p;
+        r->cappks = cap;
+    }
+    r->pks[r->npks++] = (pk_value){n->col, n->collen, v};
+    return 0;
+}
+
+static int pk_cmp(const void *a, const void *b)
+{
+    const pk_value *x = a, *y = b;
+    size_t n = x->collen < y->collen ? x->collen : y->collen;
+    int c = memcmp(x->col, y->col, n);
+    return c ? c : (x->collen > y->collen) - (x->collen < y->collen);
+}
+
+/* The key hash: {pk column: value} of the normalized primary-key columns (all must be in
+ * the row), as the row hash. */
+static int key_hash_id(dltc_relational *r, tstate *ts, char out[ID_CHARS + 2])
+{
+    const dltc_table *t = ts->t;
+    size_t npk = 0;
+    for (size_t c = 0; c < t->ncols; c++) {
+        if (!(t->cols[c].hints & DLTC_HINT_PRIMARY_KEY))
+            continue;
+        npk++;
+        int found = 0;
+        for (size_t i = 0; i < r->npks && !found; i++)
+            found = r->pks[i].collen == strlen(t->cols[c].name) &&
+                    memcmp(r->pks[i].col, t->cols[c].name, r->pks[i].collen) == 0;
+        if (!found)
+            return dltc__error_set(DLTC_EINVALID,
+                                   "table '%s': a row has no value for the primary key column "
+                                   "'%s' (merge strategy %s hashes the key into _dlt_id)",
+                                   t->name, t->cols[c].name, t->merge_strategy);
+    }
+    if (npk == 0)
+        return dltc__error_set(DLTC_EINVALID,
+                               "table '%s': merge strategy %s needs a primary key", t->name,
+                               t->merge_strategy);
+    qsort(r->pks, r->npks, sizeof(*r->pks), pk_cmp);
+    dltc_buf *b = &r->hashbuf;
+    dltc__buf_clear(b);
+    int rc = dltc__buf_putc(b, '{');
+    for (size_t i = 0; i < r->npks && !rc; i++) {
+        if (i)
+            rc = dltc__buf_putc(b, ',');
+        if (!rc)
+            rc = dltc__json_write_string(b, r->pks[i].col, r->pks[i].collen);
+        if (!rc)
+            rc = dltc__buf_putc(b, ':');
+        if (!rc)
+            rc = sorted_json(b, r->pks[i].v, 0);
+    }
+    if (!rc)
+        rc = dltc__buf_putc(b, '}');
+    if (!rc)
+        hash_id(out, b);
+    return rc;
+}
+
 static void string_value(dltc_value *v, const char *s, size_t n)
 {
     dltc__value_set_type(v, DLTC_TYPE_STRING);
@@ -599,6 +783,9 @@ static int emit_row(dltc_relational *r, tstate *ts, const dltc_value *obj,
 
     pending_list *lists = NULL;
     size_t nlists = 0, caplists = 0;
+    int want_pks = !parent_id && ts->id_type == DLTC_ROW_ID_KEY_HASH;
+    if (want_pks)
+        r->npks = 0;
 
     if (scalar) {
         rnode *vn = node_child(r, &ts->root, NULL, "value", 5);
@@ -649,6 +836,8 @@ static int emit_row(dltc_relational *r, tstate *ts, const dltc_value *obj,
                     }
                     continue;
                 }
+                if (want_pks && (rc = note_pk(r, ts, n, v)))
+                    return rc;
                 if ((rc = node_value(r, ts, n, v)))
                     return rc;
             }
@@ -669,6 +858,12 @@ static int emit_row(dltc_relational *r, tstate *ts, const dltc_value *obj,
         memcpy(row_id, nested, ID_CHARS + 1);
     } else if (parent_id) {
         nested_id(row_id, parent_id, ts->t->name, idx);
+    } else if (ts->id_type == DLTC_ROW_ID_KEY_HASH) {
+        if ((rc = key_hash_id(r, ts, row_id)))
+            return rc;
+    } else if (ts->id_type == DLTC_ROW_ID_ROW_HASH && obj) {
+        if ((rc = row_hash_id(r, obj, row_id)))
+            return rc;
     } else if ((rc = random_id(row_id))) {
         return rc;
     }
@@ -780,6 +975,8 @@ int dltc__relational_item(dltc_relational *r, dltc_table *root, const dltc_value
         return dltc_error_last()->code ? dltc_error_last()->code : DLTC_ENOMEM;
     int level = table_nesting(r, root);
     int propagate = dltc__schema_propagates(r->schema, root->name);
+    if (ts->id_type < 0)
+        ts->id_type = dltc__table_row_id_type(r->schema, root);
     if (item->type == DLTC_TYPE_OBJECT)
         return emit_row(r, ts, item, NULL, level, NULL, 0, NULL, NULL, propagate);
     /* non-dict items are wrapped as {"value": item} */
@@ -826,5 +1023,7 @@ void dltc__relational_free(dltc_relational *r)
     dltc__free(r->cells);
     dltc__free((void *)r->load_id.u.s);
     dltc__buf_free(&r->tmp);
+    dltc__buf_free(&r->hashbuf);
+    dltc__free(r->pks);
     dltc__free(r);
 }

@@ -135,10 +135,14 @@ int dltc_pipeline_open(dltc_pipeline **out, const char *name, const dltc_pipelin
         return dltc__error_set(DLTC_EINVALID,
                                "loader file format '%s' is not supported by duckdb (jsonl, "
                                "parquet, csv, insert_values)", fmt);
+    int replace_strategy = 0;
+    if (dltc__replace_strategy_parse(opts->replace_strategy, &replace_strategy))
+        return dltc_error_last()->code;
     dltc_pipeline *p = dltc__calloc(1, sizeof(*p));
     if (!p)
         return dltc__error_oom();
     p->lock_fd = -1;
+    p->replace_strategy = replace_strategy;
     dltc__state_init(&p->state);
     int rc = 0;
     p->name = dltc__strdup(name);
@@ -495,7 +499,8 @@ int dltc__pipeline_load_pending(dltc_pipeline *p, dltc_load_info *info)
     int rc = dltc__storage_list(p->storage, DLTC_STAGE_NORMALIZED, &ids, &n);
     for (size_t i = 0; i < n && !rc; i++) {
         dltc_load_result r;
-        rc = dltc__load_package(p->storage, ids[i], p->db_path, p->dataset, &r);
+        rc = dltc__load_package(p->storage, ids[i], p->db_path, p->dataset, p->replace_strategy,
+                                &r);
         if (!rc && info)
             rc = info_add_package(info, &r);
         dltc__load_result_clear(&r);

@@ -18,6 +18,7 @@ struct dltc_pipeline {
     char *destination;  /* "duckdb" */
     char *db_path;      /* absolute */
     char *file_format;  /* loader file format */
+    int replace_strategy; /* dltc_replace_strategy (load/merge.h) */
     char *schema_name;  /* default schema: pipeline name without "_pipeline" */
     char *state_path;
     dltc_storage *storage;

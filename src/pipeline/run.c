@@ -195,18 +195,30 @@ static int run(dltc_pipeline *p, const run_input *ri, dltc_load_info **info_out)
     }
     if (!rc && has_fp && marker_covers(p, fp))
         info->skipped_reextract = 1;
-    if (!rc && !info->skipped_reextract) {
+    /* a source with checkpoints extracts in several packages, each normalized and loaded
+     * with its state before the next one starts */
+    dltc__extract_run *xr = NULL;
+    if (!rc && !info->skipped_reextract && !ri->in)
+        rc = dltc__extract_run_new(&xr, ri->src);
+    for (int more = !rc && !info->skipped_reextract; more;) {
+        more = 0;
         char load_id[40];
         dltc__load_id_new(load_id);
+        dltc_schema_free(s); /* normalizing the last package evolved it */
+        s = NULL;
         rc = dltc__pipeline_schema(p, &s);
         if (!rc && has_fp)
             rc = marker_write(p, fp, load_id);
         dltc__trace_step(&tr, DLTC_STEP_EXTRACT);
-        if (!rc && ri->in)
+        if (!rc && ri->in) {
             rc = dltc__extract_plain(p->storage, s, &p->state, ri->in, &ri->hints,
                                      has_fp ? fp : NULL, load_id);
-        else if (!rc)
-            rc = dltc__extract_source(p->storage, s, &p->state, ri->src, load_id);
+        } else if (!rc) {
+            rc = dltc__extract_run_step(xr, p->storage, s, &p->state, load_id);
+            more = rc == 1;
+            if (more)
+                rc = 0;
+        }
         dltc__crash_point("run:after-extract");
         if (!rc)
             rc = dltc__state_save(&p->state, p->state_path);
@@ -234,7 +246,10 @@ static int run(dltc_pipeline *p, const run_input *ri, dltc_load_info **info_out)
             rc = dltc__pipeline_load_pending(p, info);
             dltc__trace_end_step(&tr, rc);
         }
+        if (rc)
+            more = 0;
     }
+    dltc__extract_run_free(xr);
     dltc__crash_point("run:after-load");
     if (!rc && p->state.first_run) {
         p->state.first_run = 0;

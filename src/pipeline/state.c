@@ -7,7 +7,9 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/time.h"
+#include "extract/source_state.h"
 #include "formats/json.h"
+#include "formats/typed_json.h"
 #include "package/package.h"
 
 #include <stdio.h>
@@ -370,5 +372,50 @@ int dltc__state_save(const dltc_state *st, const char *path)
     if (!rc)
         rc = dltc__write_file_atomic(path, b.data, b.len);
     dltc__buf_free(&b);
+    return rc;
+}
+
+/* ---- the sources part ---- */
+
+int dltc__state_sources(const dltc_state *st, dltc_arena *a, dltc_value **out)
+{
+    const char *text = st->sources_json && *st->sources_json ? st->sources_json : "{}";
+    dltc_json_error err;
+    int rc = dltc__json_parse(a, text, strlen(text), 512, out, &err);
+    if (!rc)
+        rc = dltc__typed_json_decode(a, *out);
+    return rc;
+}
+
+int dltc__state_reset_resource(dltc_state *st, const char *source, const char *resource,
+                               int *removed)
+{
+    if (removed)
+        *removed = 0;
+    dltc__sstate ss;
+    int rc = dltc__sstate_open(&ss, st->sources_json);
+    if (rc)
+        return rc;
+    dltc_value *res = NULL;
+    rc = dltc__sstate_obj(&ss, source, resource, 0, &res);
+    if (!rc && res) {
+        rc = dltc__sstate_reset_resource(&ss, source, resource);
+        dltc_buf b = DLTC_BUF_INIT;
+        if (!rc)
+            rc = dltc__sstate_json(&ss, &b);
+        if (!rc) {
+            char *text = dltc__buf_detach(&b);
+            if (!text) {
+                rc = dltc__error_oom();
+            } else {
+                dltc__free(st->sources_json);
+                st->sources_json = text;
+                if (removed)
+                    *removed = 1;
+            }
+        }
+        dltc__buf_free(&b);
+    }
+    dltc__sstate_free(&ss);
     return rc;
 }

@@ -3,7 +3,9 @@
 #ifndef DLTC_PIPELINE_STATE_H
 #define DLTC_PIPELINE_STATE_H
 
+#include "common/arena.h"
 #include "common/buf.h"
+#include "formats/value.h"
 
 #include <stdint.h>
 
@@ -42,5 +44,14 @@ int dltc__state_json(const dltc_state *st, dltc_buf *out);
 int dltc__state_blob(const dltc_state *st, dltc_buf *out);
 /* Decode a blob (or plain typed JSON) into a state. */
 int dltc__state_from_blob(dltc_state *st, const char *blob, size_t len);
+
+/* The "sources" object, parsed into `a` with typed values decoded (resource state,
+ * incremental cursors: docs/incremental.md). */
+int dltc__state_sources(const dltc_state *st, dltc_arena *a, dltc_value **out);
+/* dlt's reset_resource_state: remove sources.<source>.resources.<resource> (what `dlt
+ * pipeline drop` does for the resources of dropped tables). *removed (may be NULL) = 1 when
+ * there was state. The version hash is not updated here. */
+int dltc__state_reset_resource(dltc_state *st, const char *source, const char *resource,
+                               int *removed);
 
 #endif

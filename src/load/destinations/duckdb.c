@@ -620,9 +620,14 @@ int dltc__duckdb_table_columns(dltc_duckdb *d, const char *dataset, const char *
     *names = NULL;
     *n = 0;
     *exists = 0;
-    int rc = dltc__buf_puts(&sql, "SELECT column_name FROM information_schema.columns "
-                                  "WHERE table_catalog = current_database() AND table_schema = ");
-    if (!rc)
+    /* dataset NULL: the connection's temporary (staging) table */
+    int rc = dltc__buf_puts(&sql, dataset ? "SELECT column_name FROM information_schema.columns "
+                                            "WHERE table_catalog = current_database() AND "
+                                            "table_schema = "
+                                          : "SELECT column_name FROM information_schema.columns "
+                                            "WHERE table_catalog = 'temp' AND table_schema = "
+                                            "'main'");
+    if (!rc && dataset)
         rc = dltc__sql_string(&sql, dataset, strlen(dataset));
     if (!rc)
         rc = dltc__buf_puts(&sql, " AND table_name = ");
@@ -789,6 +794,13 @@ static int put_column(dltc_buf *ins, dltc_buf *sel, dltc_buf *types, const dltc_
     return rc;
 }
 
+/* "dataset"."t", or the temporary table "temp"."main"."t" when dataset is NULL */
+static int put_target(dltc_buf *b, const char *dataset, const char *table)
+{
+    return dataset ? dltc__sql_qualified(b, dataset, table)
+                   : dltc__sql_staging_table(b, DLTC_SQL_DUCKDB, table);
+}
+
 /* INSERT INTO "dataset"."t" (<ins>) SELECT <sel> FROM <reader>(<fd>, <opts>, columns={<types>}) */
 static int reader_insert(dltc_duckdb *d, const char *dataset, const dltc_table *t,
                          const char *path, const char *reader, const char *opts,
@@ -801,7 +813,7 @@ static int reader_insert(dltc_duckdb *d, const char *dataset, const dltc_table *
     if (!rc)
         rc = dltc__buf_puts(&sql, "INSERT INTO ");
     if (!rc)
-        rc = dltc__sql_qualified(&sql, dataset, t->name);
+        rc = put_target(&sql, dataset, t->name);
     if (!rc)
         rc = dltc__buf_printf(&sql, " (%s) SELECT %s FROM %s('%s', %s, columns={%s})", ins->data,
                               sel->data, reader, f.path, opts, types->data);
@@ -952,7 +964,7 @@ static int load_read_parquet(dltc_duckdb *d, const char *dataset, const dltc_tab
     if (!rc)
         rc = dltc__buf_puts(&sql, "INSERT INTO ");
     if (!rc)
-        rc = dltc__sql_qualified(&sql, dataset, t->name);
+        rc = put_target(&sql, dataset, t->name);
     if (!rc)
         rc = dltc__buf_printf(&sql, " BY NAME SELECT * FROM read_parquet('%s')", f.path);
     if (!rc)
@@ -987,7 +999,7 @@ static int load_insert_values(dltc_duckdb *d, const char *dataset, const dltc_ta
     if (!rc)
         rc = dltc__buf_puts(&head, "INSERT INTO ");
     if (!rc)
-        rc = dltc__sql_qualified(&head, dataset, t->name);
+        rc = put_target(&head, dataset, t->name);
     if (!rc)
         rc = dltc__buf_put(&head, line + 14, (size_t)len - 14);
     if (!rc) {
@@ -1224,7 +1236,8 @@ static int load_appender(dltc_duckdb *d, const char *dataset, const dltc_table *
     duckdb_logical_type *types = NULL;
     int rc = 0;
 
-    if (duckdb_appender_create_ext(d->con, NULL, dataset, t->name, &s.app) == DuckDBError) {
+    if (duckdb_appender_create_ext(d->con, dataset ? NULL : "temp",
+                                   dataset ? dataset : "main", t->name, &s.app) == DuckDBError) {
         rc = db_error(DLTC_EDATABASE, "", duckdb_appender_error(s.app));
         goto done;
     }
@@ -1388,7 +1401,7 @@ int dltc__duckdb_load_file(dltc_duckdb *d, const char *dataset, const dltc_table
     if (!exists) {
         free_names(dbcols, ndbcols);
         return dltc__error_set(DLTC_ENOTFOUND, "%s: table \"%s\".\"%s\" does not exist", path,
-                               dataset, t->name);
+                               dataset ? dataset : "temp", t->name);
     }
     /* the complete columns of t that the database table has */
     unsigned char *present = dltc__calloc(t->ncols + 1, 1);

@@ -25,7 +25,8 @@ int dltc__duckdb_exec(dltc_duckdb *db, const char *sql);
 /* Run a query and materialize the rows (the caller frees them with dltc_rows_free). */
 int dltc__duckdb_query(dltc_duckdb *db, const char *sql, dltc_rows **out);
 
-/* Names of the columns of "dataset"."table" as they exist in the database; *exists = 0 and
+/* Names of the columns of "dataset"."table" (dataset NULL: the connection's temporary table
+ * `table`) as they exist in the database; *exists = 0 and
  * no names when the table does not exist. *names is the caller's: free each and the array
  * with dltc__free. */
 int dltc__duckdb_table_columns(dltc_duckdb *db, const char *dataset, const char *table,
@@ -39,7 +40,8 @@ int dltc__duckdb_prepare_load(dltc_duckdb *db);
 /* Insert the rows of a load file written by the normalizer for table `t` ("jsonl", "csv",
  * "parquet" or "insert_values") into "dataset"."<t->name>" (the table exists with at least
  * the file's columns). Text formats are typed by t's columns. *rows (may be NULL) gets the
- * number of rows inserted. */
+ * number of rows inserted. dataset NULL loads into the connection's temporary table named
+ * t->name (a package's staging table, see dltc__sql_staging_table). */
 int dltc__duckdb_load_file(dltc_duckdb *db, const char *dataset, const dltc_table *t,
                            const char *path, const char *format, uint64_t *rows);
 
