@@ -50,10 +50,14 @@ typedef struct {
     int max_table_nesting;         /* < 0: default */
     const char *columns;           /* column hints (JSON object, as dltc_resource_options) */
     const char *file_format;       /* loader file format of this table (default: pipeline's) */
+    const char *schema_contract;   /* as dltc_resource_options.schema_contract */
+    /* An incremental cursor over the items (dlt.sources.incremental): the input is then read
+     * item by item in extract (the state key is the table name), instead of copied. */
+    const struct dltc_incremental_options *incremental;
 } dltc_run_options;
 
 #define DLTC_RUN_OPTIONS_VERSION 1
-#define DLTC_RUN_OPTIONS_INIT {DLTC_RUN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, -1, NULL, NULL}
+#define DLTC_RUN_OPTIONS_INIT {DLTC_RUN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, -1, NULL, NULL, NULL, NULL}
 
 /* The quick start: load JSON text (array, JSON Lines or one object) into a table, running
  * extract → normalize → load. Pending packages of an earlier run that died are finished

@@ -55,14 +55,23 @@ typedef struct {
     const char *columns;           /* column hints: a JSON object of name -> dlt column schema,
                                       e.g. {"id": {"data_type": "bigint", "nullable": false}} */
     const char *file_format;       /* loader file format of its tables (default: pipeline's) */
+    const char *schema_contract;   /* "evolve", "freeze", "discard_row", "discard_value", or
+                                      {"tables": …, "columns": …, "data_type": …} */
 } dltc_resource_options;
 
 #define DLTC_RESOURCE_OPTIONS_VERSION 1
 #define DLTC_RESOURCE_OPTIONS_INIT                                                             \
-    {DLTC_RESOURCE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, 1, NULL, NULL}
+    {DLTC_RESOURCE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, 1, NULL,   \
+     NULL, NULL}
 
 DLTC_EXTERN int dltc_resource_new(dltc_resource **out, const char *name, dltc_resource_fn fn,
                                   void *payload, const dltc_resource_options *opts);
+/* A resource that reads JSON files (a JSON array, JSON Lines or one object each; "-" is
+ * standard input), streaming, in bounded memory; one page per file. Errors name the file and
+ * the line. With an incremental cursor this is `dlt load --incremental`. */
+DLTC_EXTERN int dltc_resource_from_files(dltc_resource **out, const char *name,
+                                         const char *const *paths, size_t n,
+                                         const dltc_resource_options *opts);
 /* A transformer fed by `parent` (which must be added to the same source). */
 DLTC_EXTERN int dltc_transformer_new(dltc_resource **out, const char *name,
                                      dltc_resource *parent, dltc_transformer_fn fn,
@@ -82,7 +91,7 @@ DLTC_EXTERN int dltc_resource_add_limit(dltc_resource *r, size_t max_pages);
  * the order only. "max" is the natural order, "min" its reverse. */
 typedef int (*dltc_cursor_cmp_fn)(const dltc_value *a, const dltc_value *b, void *payload);
 
-typedef struct {
+typedef struct dltc_incremental_options {
     unsigned int version;          /* DLTC_INCREMENTAL_OPTIONS_VERSION */
     const char *cursor_path;       /* required: a field name or a JSONPath into the raw item:
                                       "updated_at", "$.a.b", "a.b", "items[0].ts",

@@ -37,13 +37,14 @@ struct dltc_resource {
     dltc_resource *parent;
     dltc_resource_options o; /* strings owned below */
     char *table_name, *table_name_field, *write_disposition, *merge_strategy, *primary_key,
-        *merge_key, *columns, *file_format;
+        *merge_key, *columns, *file_format, *schema_contract;
     step *steps;
     size_t nsteps;
     size_t limit; /* 0 = none */
     int owned;    /* added to a source */
     size_t idx;   /* position in its source */
     dltc__incr_def *incr;
+    void (*payload_free)(void *); /* built-in resources own their payload */
 };
 
 struct dltc_source {
@@ -81,7 +82,8 @@ static int make(dltc_resource **out, const char *name, const dltc_resource_optio
         dupopt(&r->write_disposition, opts->write_disposition) ||
         dupopt(&r->merge_strategy, opts->merge_strategy) || dupopt(&r->primary_key, opts->primary_key) ||
         dupopt(&r->merge_key, opts->merge_key) || dupopt(&r->columns, opts->columns) ||
-        dupopt(&r->file_format, opts->file_format)) {
+        dupopt(&r->file_format, opts->file_format) ||
+        dupopt(&r->schema_contract, opts->schema_contract)) {
         dltc_resource_free(r);
         return DLTC_ENOMEM;
     }
@@ -130,8 +132,11 @@ void dltc_resource_free(dltc_resource *r)
     dltc__free(r->merge_key);
     dltc__free(r->columns);
     dltc__free(r->file_format);
+    dltc__free(r->schema_contract);
     dltc__free(r->steps);
     dltc__incr_def_free(r->incr);
+    if (r->payload_free)
+        r->payload_free(r->payload);
     dltc__free(r);
 }
 
@@ -317,7 +322,7 @@ static int write_item(xctx *x, dltc_resource *r, const dltc_value *item)
     if (!j) {
         dltc_table_hints h = {r->write_disposition, r->merge_strategy, r->primary_key,
                               r->merge_key,         r->o.max_table_nesting, r->columns,
-                              r->file_format};
+                              r->file_format, r->schema_contract};
         dltc_table *t;
         if ((rc = dltc__schema_apply_hints(x->schema, tname, &h, &t)))
             return rc;
@@ -458,6 +463,101 @@ int dltc_yield_json(dltc_yield *y, const char *json, size_t len)
     if (rc == DLTC_ITEROVER && y->rr->inc)
         rc = dltc__incr_flush(y->rr->inc);
     return rc == DLTC_ITEROVER ? 0 : rc;
+}
+
+/* ---- files as a resource ---- */
+
+typedef struct {
+    char **paths;
+    size_t n, next;
+} file_list;
+
+static void file_list_free(void *p)
+{
+    file_list *f = p;
+    for (size_t i = 0; f && i < f->n; i++)
+        dltc__free(f->paths[i]);
+    if (f)
+        dltc__free(f->paths);
+    dltc__free(f);
+}
+
+/* Items are delivered from the streaming reader in batches: the arena (and the incremental
+ * boundary rows that point into it) is flushed every few thousand items, so a file of any
+ * size is read in bounded memory. */
+#define FILE_BATCH_ITEMS 4096
+
+static int yield_file(dltc_yield *y, const char *path)
+{
+    if (yield_closed(y))
+        return 0;
+    dltc_json_reader_options ro = DLTC_JSON_READER_OPTIONS_INIT;
+    dltc_json_reader *rd;
+    int rc = dltc__json_reader_open_file(&rd, path, &ro);
+    if (rc)
+        return rc;
+    dltc_value *item;
+    size_t batch = 0;
+    int ours = 0; /* the error is not the reader's (which names file, line and column) */
+    while ((rc = dltc__json_reader_next(rd, &y->x->arena, &item)) == 0) {
+        y->items++;
+        ours = 1;
+        if ((rc = deliver(y->x, y->rr, item, y->doc)))
+            break;
+        ours = 0;
+        if (++batch == FILE_BATCH_ITEMS) {
+            if (y->rr->inc && (rc = dltc__incr_flush(y->rr->inc)))
+                break;
+            dltc__arena_reset(&y->x->arena);
+            batch = 0;
+            if (yield_closed(y)) {
+                rc = DLTC_ITEROVER;
+                break;
+            }
+        }
+    }
+    if (rc && rc != DLTC_ITEROVER && ours)
+        dltc__error_prefix("%s:%llu: ", strcmp(path, "-") ? path : "<stdin>",
+                           (unsigned long long)dltc__json_reader_item_line(rd));
+    dltc__json_reader_free(rd);
+    if ((rc == DLTC_ITEROVER || !rc) && y->rr->inc)
+        rc = dltc__incr_flush(y->rr->inc);
+    dltc__arena_reset(&y->x->arena);
+    return rc == DLTC_ITEROVER ? 0 : rc;
+}
+
+static int next_file(dltc_yield *y, void *payload)
+{
+    file_list *f = payload;
+    if (f->next == f->n)
+        return DLTC_ITEROVER;
+    return yield_file(y, f->paths[f->next++]);
+}
+
+int dltc_resource_from_files(dltc_resource **out, const char *name, const char *const *paths,
+                             size_t n, const dltc_resource_options *opts)
+{
+    *out = NULL;
+    if (!n)
+        return dltc__error_set(DLTC_EINVALID, "resource %s: no input files", name);
+    file_list *f = dltc__calloc(1, sizeof(*f));
+    if (!f || !(f->paths = dltc__calloc(n, sizeof(char *)))) {
+        dltc__free(f);
+        return dltc__error_oom();
+    }
+    f->n = n;
+    for (size_t i = 0; i < n; i++)
+        if (!(f->paths[i] = dltc__strdup(paths[i]))) {
+            file_list_free(f);
+            return dltc__error_oom();
+        }
+    int rc = dltc_resource_new(out, name, next_file, f, opts);
+    if (rc) {
+        file_list_free(f);
+        return rc;
+    }
+    (*out)->payload_free = file_list_free;
+    return 0;
 }
 
 dltc_incremental *dltc_yield_incremental(dltc_yield *y)

@@ -20,6 +20,7 @@
 #include "formats/json.h"
 #include "formats/typed_json.h"
 #include "schema/coerce.h"
+#include "schema/contract.h"
 #include "schema/hints.h"
 
 #include <stdio.h>
@@ -64,6 +65,9 @@ struct tstate {
     void *user;
     long sys[SYS__COUNT];
     int id_type; /* root tables: dltc_row_id_type, -1 until known */
+    dltc_contract contract; /* the schema contract in force for its rows */
+    int was_new;            /* no complete column when this normalizer began: columns evolve */
+    int discard;            /* the current row is dropped (discard_row) */
 };
 
 /* A primary-key value of the row being flattened (key-hash ids). */
@@ -280,6 +284,12 @@ static tstate *state_for(dltc_relational *r, dltc_table *t, const char *fullpath
         dltc__error_oom();
         return NULL;
     }
+    ts->was_new = dltc__contract_table_is_new(t);
+    if (dltc__contract_resolve(r->schema, t, NULL, &ts->contract)) {
+        dltc__free(ts->fullpath);
+        dltc__free(ts);
+        return NULL;
+    }
     r->states[idx] = ts;
     return ts;
 }
@@ -354,6 +364,35 @@ static int coerce_error(dltc_relational *r, tstate *ts, const char *col, const d
                            ts->t->name);
 }
 
+/* A schema change the contract may refuse: a new column (DLTC_CONTRACT_COLUMNS) or a value
+ * that does not fit a complete column (DLTC_CONTRACT_DATA_TYPE). 0: go ahead; 1: leave the
+ * value out (discard_value, or the row is discarded); < 0: freeze. */
+static int contract_check(tstate *ts, int entity, const char *name, uint32_t nlen,
+                          const dltc_value *v, int have_type)
+{
+    if (is_system(name, nlen))
+        return 0; /* dlt's system columns are always allowed */
+    int mode = entity == DLTC_CONTRACT_COLUMNS ? (ts->was_new ? DLTC_CONTRACT_EVOLVE
+                                                              : ts->contract.columns)
+                                               : ts->contract.data_type;
+    if (mode == DLTC_CONTRACT_EVOLVE)
+        return 0;
+    if (mode == DLTC_CONTRACT_DISCARD_ROW)
+        ts->discard = 1;
+    if (mode != DLTC_CONTRACT_FREEZE)
+        return 1;
+    const char *vt = dltc__data_type_name(dltc__py_type(v));
+    if (entity == DLTC_CONTRACT_COLUMNS)
+        return dltc__error_set(DLTC_EINVALID,
+                               "schema contract violated: table '%s' has no column '%.*s' for a "
+                               "%s value (columns: freeze)",
+                               ts->t->name, (int)nlen, name, vt);
+    return dltc__error_set(DLTC_EINVALID,
+                           "schema contract violated: column '%.*s' of table '%s' is %s and a "
+                           "%s value does not fit (data_type: freeze)",
+                           (int)nlen, name, ts->t->name, dltc__data_type_name(have_type), vt);
+}
+
 /* Find or create the column for a value and add the coerced cell (dlt's
  * _coerce_non_null_value). */
 static int add_value(dltc_relational *r, tstate *ts, const char *name, uint32_t nlen,
@@ -388,6 +427,10 @@ static int add_value(dltc_relational *r, tstate *ts, const char *name, uint32_t 
         if (rc < 0)
             return rc;
         if (rc == 0) {
+            /* a variant column is the data_type's business, checked before it is made */
+            int cc = is_variant ? 0 : contract_check(ts, DLTC_CONTRACT_COLUMNS, name, nlen, v, dt);
+            if (cc)
+                return cc < 0 ? cc : 0;
             if (idx >= 0) { /* complete a hint-only column */
                 t->cols[idx].data_type = (uint8_t)dt;
                 t->committed_ncols = t->committed_ncols > (size_t)idx ? (size_t)idx
@@ -406,6 +449,12 @@ static int add_value(dltc_relational *r, tstate *ts, const char *name, uint32_t 
             return coerce_error(r, ts, name, v, dt);
     }
     /* does not coerce: the variant column <col>__v_<python type> */
+    if (idx >= 0 && t->cols[idx].data_type != DLTC_DT_UNSET) {
+        int cc = contract_check(ts, DLTC_CONTRACT_DATA_TYPE, name, nlen, v,
+                                t->cols[idx].data_type);
+        if (cc)
+            return cc < 0 ? cc : 0;
+    }
     int pt = dltc__py_type(v);
     dltc_buf vb = DLTC_BUF_INIT;
     const char *tn = dltc__data_type_name(pt);
@@ -774,6 +823,14 @@ static int emit_row(dltc_relational *r, tstate *ts, const dltc_value *obj,
 {
     int rc;
     size_t base = r->ncells;
+    if (ts->was_new && ts->contract.tables != DLTC_CONTRACT_EVOLVE) {
+        if (ts->contract.tables == DLTC_CONTRACT_FREEZE)
+            return dltc__error_set(DLTC_EINVALID,
+                                   "schema contract violated: table '%s' is new (tables: freeze)",
+                                   ts->t->name);
+        return 0; /* discard_row / discard_value: the new table gets no rows */
+    }
+    ts->discard = 0;
     if (++ts->seq == 0) { /* stamp wrap-around: reset */
         memset(ts->stamp, 0, ts->nstamp * sizeof(uint32_t));
         ts->seq = 1;
@@ -890,6 +947,11 @@ static int emit_row(dltc_relational *r, tstate *ts, const dltc_value *obj,
     if ((rc = sys_value(r, ts, SYS_ID, "_dlt_id", &v)))
         return rc;
 
+    if (ts->discard) { /* discard_row: the row goes, and its nested rows with it */
+        ts->discard = 0;
+        r->ncells = base;
+        return 0;
+    }
     rc = r->sink(r->payload, ts->t, &ts->user, r->cells + base, r->ncells - base);
     r->ncells = base;
     if (rc)

@@ -278,6 +278,54 @@ static int run(dltc_pipeline *p, const run_input *ri, dltc_load_info **info_out)
     return rc;
 }
 
+/* Plain data with an incremental cursor: read item by item through a resource. */
+typedef struct {
+    const char *json;
+    size_t len;
+    int done;
+} json_once;
+
+static int yield_once(dltc_yield *y, void *payload)
+{
+    json_once *j = payload;
+    if (j->done++)
+        return DLTC_ITEROVER;
+    return dltc_yield_json(y, j->json, j->len);
+}
+
+static int plain_incremental(dltc_pipeline *p, const dltc_extract_input *in,
+                             const dltc_run_options *o, dltc_load_info **info)
+{
+    dltc_resource_options ro = DLTC_RESOURCE_OPTIONS_INIT;
+    ro.write_disposition = o->write_disposition;
+    ro.merge_strategy = o->merge_strategy;
+    ro.primary_key = o->primary_key;
+    ro.merge_key = o->merge_key;
+    ro.max_table_nesting = o->max_table_nesting;
+    ro.columns = o->columns;
+    ro.file_format = o->file_format;
+    ro.schema_contract = o->schema_contract;
+    dltc_source *src = NULL;
+    dltc_resource *r = NULL;
+    json_once once = {in->json, in->json_len, 0};
+    int rc = dltc_source_new(&src, p->schema_name);
+    if (!rc)
+        rc = in->npaths ? dltc_resource_from_files(&r, o->table_name, in->paths, in->npaths, &ro)
+                        : dltc_resource_new(&r, o->table_name, yield_once, &once, &ro);
+    if (!rc)
+        rc = dltc_resource_set_incremental(r, o->incremental);
+    if (!rc) {
+        rc = dltc_source_add(src, r);
+        if (!rc)
+            r = NULL;
+    }
+    if (!rc)
+        rc = dltc_pipeline_run_source(p, src, info);
+    dltc_resource_free(r);
+    dltc_source_free(src);
+    return rc;
+}
+
 static int plain_run(dltc_pipeline *p, const dltc_extract_input *in,
                      const dltc_run_options *o, dltc_load_info **info)
 {
@@ -287,9 +335,11 @@ static int plain_run(dltc_pipeline *p, const dltc_extract_input *in,
         return dltc__error_set(DLTC_EINVALID, "run options: version mismatch");
     if (!o->table_name || !*o->table_name)
         return dltc__error_set(DLTC_EINVALID, "run options: table_name is required");
+    if (o->incremental)
+        return plain_incremental(p, in, o, info);
     run_input ri = {in,
                     {o->write_disposition, o->merge_strategy, o->primary_key, o->merge_key,
-                     o->max_table_nesting, o->columns, o->file_format},
+                     o->max_table_nesting, o->columns, o->file_format, o->schema_contract},
                     NULL};
     return run(p, &ri, info);
 }
@@ -316,7 +366,7 @@ int dltc_pipeline_run_source(dltc_pipeline *p, struct dltc_source *src, dltc_loa
         *info = NULL;
     if (!src)
         return dltc__error_set(DLTC_EINVALID, "no source to run");
-    run_input ri = {NULL, {NULL, NULL, NULL, NULL, -1, NULL, NULL}, src};
+    run_input ri = {NULL, {NULL, NULL, NULL, NULL, -1, NULL, NULL, NULL}, src};
     return run(p, &ri, info);
 }
 

@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/time.h"
 #include "formats/json.h"
+#include "schema/contract.h"
 #include "schema/schema_io.h"
 
 #include <string.h>
@@ -433,6 +434,12 @@ int dltc__schema_apply_hints(dltc_schema *s, const char *table_name, const dltc_
         rc = set_opt(s, &t->file_format, h->file_format);
     if (!rc && h && h->columns)
         rc = apply_columns(s, t, h->columns);
+    if (!rc && h && h->schema_contract) {
+        dltc_contract c;
+        rc = dltc__contract_parse(h->schema_contract, t->name, &c);
+        if (!rc)
+            rc = dltc__contract_set_table(s, t, &c);
+    }
     if (!rc && h)
         rc = key_columns(s, t, h->primary_key, DLTC_HINT_PRIMARY_KEY);
     if (!rc && h)

@@ -200,6 +200,7 @@ typedef struct {
     int max_table_nesting;   /* < 0: keep */
     const char *columns;     /* JSON object: column name -> dlt column schema, or NULL */
     const char *file_format; /* loader file format of the table's files, or NULL */
+    const char *schema_contract; /* a mode or a JSON object of entities, or NULL */
 } dltc_table_hints;
 
 /* Create (or update) the root table `table_name` (normalized here) with the hints. */
