@@ -233,7 +233,7 @@ static int make_tmp_dir(dltc_normalizer *n)
 static int setup_root(dltc_normalizer *n, const dltc_normalize_options *o)
 {
     dltc_table_hints h = {o->write_disposition, o->merge_strategy, o->primary_key, o->merge_key,
-                          o->max_table_nesting, NULL, NULL};
+                          o->max_table_nesting, NULL, NULL, NULL};
     return dltc__schema_apply_hints(n->schema, o->table_name, &h, &n->root);
 }
 
