@@ -917,31 +917,21 @@ static void failing_resource_keeps_cursor(void **state)
 
 /* The checkpoint wiring run.c uses: extract steps, each package saved, normalized and loaded
  * before the next. Returns the first error. */
+/* dltc_pipeline_run_source; *packages = the packages it loaded (_dlt_loads rows added) */
 static int run_with_checkpoints(fx *f, dltc_source *src, int *packages)
 {
-    dltc_pipeline *p = f->p;
-    dltc__extract_run *x = NULL;
-    int rc = dltc__extract_run_new(&x, src), step = 1;
-    *packages = 0;
-    while (!rc && step == 1) {
-        char load_id[40];
-        dltc_schema *s = NULL;
-        dltc__load_id_new(load_id);
-        rc = dltc__pipeline_schema(p, &s);
-        if (!rc)
-            step = rc = dltc__extract_run_step(x, p->storage, s, &p->state, load_id);
-        dltc_schema_free(s);
-        if (rc < 0)
-            break;
-        (*packages)++;
-        rc = dltc__state_save(&p->state, p->state_path);
-        if (!rc)
-            rc = dltc__pipeline_normalize_pending(p, NULL);
-        if (!rc)
-            rc = dltc__pipeline_load_pending(p, NULL);
-    }
-    dltc__extract_run_free(x);
-    return rc;
+    long long before = scalar(f, "SELECT count(*) FROM information_schema.tables WHERE "
+                                 "table_name = '_dlt_loads'")
+                           ? scalar(f, "SELECT count(*) FROM _dlt_loads")
+                           : 0;
+    int rc = dltc_pipeline_run_source(f->p, src, NULL);
+    int keep = rc;
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s", dltc_error_last()->message);
+    *packages = (int)(scalar(f, "SELECT count(*) FROM _dlt_loads") - before);
+    if (keep)
+        dltc__error_set(keep, "%s", msg);
+    return keep;
 }
 
 /* A long extraction committed in several packages; when it dies, the next run resumes from

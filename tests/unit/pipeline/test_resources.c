@@ -243,6 +243,70 @@ static void column_hints_and_file_format(void **state)
     dltc_source_free(src);
 }
 
+static int drifting(dltc_yield *y, void *payload)
+{
+    int *calls = payload;
+    if ((*calls)++)
+        return DLTC_ITEROVER;
+    const char *json = "{\"id\": 1, \"name\": \"a\"}\n{\"id\": 2, \"name\": \"b\", \"new_col\": 1}\n"
+                       "{\"id\": \"three\", \"name\": \"c\"}";
+    return dltc_yield_json(y, json, strlen(json));
+}
+
+/* A contract on a resource: the first run makes the table (new tables take all their
+ * columns), later runs are held to it. */
+static void resource_schema_contract(void **state)
+{
+    fx *f = *state;
+    static const struct {
+        const char *contract;
+        int fails;
+        long long rows, ids_null;
+        int has_new_col;
+    } cases[] = {
+        {"{\"columns\": \"freeze\"}", 1, 0, 0, 0},
+        {"{\"columns\": \"discard_row\", \"data_type\": \"discard_row\"}", 0, 1, 0, 0},
+        {"{\"columns\": \"discard_value\", \"data_type\": \"discard_value\"}", 0, 3, 1, 0},
+        {"evolve", 0, 3, 0, 1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char table[32];
+        snprintf(table, sizeof(table), "drift_%zu", i);
+        /* first run: one row makes the table */
+        char buf[256];
+        snprintf(buf, sizeof(buf), "{\"id\": 0, \"name\": \"z\"}");
+        dltc_run_options ro = DLTC_RUN_OPTIONS_INIT;
+        ro.table_name = table;
+        assert_int_equal(dltc_pipeline_run_json(f->p, buf, strlen(buf), &ro, NULL), 0);
+        int calls = 0;
+        dltc_source *src;
+        dltc_resource *r;
+        dltc_resource_options o = DLTC_RESOURCE_OPTIONS_INIT;
+        o.table_name = table;
+        o.schema_contract = cases[i].contract;
+        assert_int_equal(dltc_source_new(&src, "res"), 0);
+        assert_int_equal(dltc_resource_new(&r, table, drifting, &calls, &o), 0);
+        assert_int_equal(dltc_source_add(src, r), 0);
+        int rc = dltc_pipeline_run_source(f->p, src, NULL);
+        dltc_source_free(src);
+        char sql[256];
+        if (cases[i].fails) {
+            assert_int_not_equal(rc, 0);
+            assert_non_null(strstr(dltc_error_last()->message, "columns: freeze"));
+        } else if (rc) {
+            fail_msg("%s: %s", cases[i].contract, dltc_error_last()->message);
+        }
+        snprintf(sql, sizeof(sql), "SELECT count(*) - 1 FROM %s", table);
+        assert_int_equal(scalar(f->p, sql), cases[i].rows);
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE id IS NULL", table);
+        if (!cases[i].has_new_col)
+            assert_int_equal(scalar(f->p, sql), cases[i].ids_null);
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM information_schema.columns WHERE "
+                                   "table_name = '%s' AND column_name = 'new_col'", table);
+        assert_int_equal(scalar(f->p, sql), cases[i].has_new_col);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +314,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(unselected_parent_feeds_transformer, setup, teardown),
         cmocka_unit_test_setup_teardown(failing_resource_loads_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(column_hints_and_file_format, setup, teardown),
+        cmocka_unit_test_setup_teardown(resource_schema_contract, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
