@@ -9,5 +9,7 @@
 #include "dltc/dataset.h"
 #include "dltc/resource.h"
 #include "dltc/pipeline.h"
+#include "dltc/http.h"
+#include "dltc/config.h"
 
 #endif

@@ -17,12 +17,13 @@ int dltc__zlib_compress(dltc_buf *out, const void *data, size_t len, int level)
     return 0;
 }
 
-int dltc__zlib_decompress(dltc_buf *out, const void *data, size_t len, size_t limit)
+/* windowBits 15: zlib stream; 15 + 32: zlib or gzip, detected from the header */
+static int inflate_all(dltc_buf *out, const void *data, size_t len, size_t limit, int window_bits)
 {
     if (!limit)
         limit = 256u << 20;
     z_stream zs = {0};
-    if (inflateInit(&zs) != Z_OK)
+    if (inflateInit2(&zs, window_bits) != Z_OK)
         return dltc__error_set(DLTC_ERROR, "zlib: cannot initialise");
     zs.next_in = (Bytef *)data;
     zs.avail_in = (uInt)len;
@@ -50,4 +51,14 @@ int dltc__zlib_decompress(dltc_buf *out, const void *data, size_t len, size_t li
     inflateEnd(&zs);
     out->data[out->len] = '\0';
     return 0;
+}
+
+int dltc__zlib_decompress(dltc_buf *out, const void *data, size_t len, size_t limit)
+{
+    return inflate_all(out, data, len, limit, 15);
+}
+
+int dltc__gzip_decompress(dltc_buf *out, const void *data, size_t len, size_t limit)
+{
+    return inflate_all(out, data, len, limit, 15 + 32);
 }

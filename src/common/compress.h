@@ -8,5 +8,8 @@
 int dltc__zlib_compress(dltc_buf *out, const void *data, size_t len, int level);
 /* Inflate a zlib stream, appended to out (at most `limit` bytes; 0 = 256 MiB). */
 int dltc__zlib_decompress(dltc_buf *out, const void *data, size_t len, size_t limit);
+/* Inflate a whole gzip (RFC 1952) or zlib stream, appended to out (at most `limit` bytes; 0 =
+ * 256 MiB). A stream that ends early (truncated body) is DLTC_EPARSE. */
+int dltc__gzip_decompress(dltc_buf *out, const void *data, size_t len, size_t limit);
 
 #endif
