@@ -1,6 +1,7 @@
 /* The pipeline: working dir and defaults as dlt has them, and run = (finish what an earlier
  * run left pending) → extract → normalize → load. */
 #include "pipeline/pipeline_impl.h"
+#include "dltc/config.h"
 #include "common/alloc.h"
 #include "common/crash.h"
 #include "common/error.h"
@@ -78,6 +79,42 @@ static char *absolute(const char *path)
     else if (!getcwd(cwd, sizeof(cwd)))
         return NULL;
     return dupf("%s/%s", cwd, path);
+}
+
+/* The DuckDB database from config and secrets, as dlt resolves DuckDbCredentials: a path, a
+ * duckdb:/// URL or ":pipeline:" in destination.duckdb.credentials (env
+ * DESTINATION__DUCKDB__CREDENTIALS, secrets.toml, config.toml…), or its `database` field.
+ * *out = NULL when none is configured. */
+static int config_database(const char *name, char **out)
+{
+    *out = NULL;
+    dltc_config_options co = DLTC_CONFIG_OPTIONS_INIT;
+    co.pipeline_name = name;
+    dltc_config *cfg = NULL;
+    int rc = dltc_config_open(&cfg, &co);
+    static const char *const sections[] = {"destination", "duckdb", NULL};
+    static const dltc_config_field fields[] = {{"database", DLTC_TYPE_STRING, 0, 1}};
+    const dltc_value *v = NULL;
+    if (!rc)
+        rc = dltc_config_get_credentials(&v, cfg, sections, fields, 1, "DuckDbCredentials");
+    if (rc == DLTC_ENOTFOUND) {
+        dltc_error_clear();
+        rc = 0;
+        v = NULL;
+    }
+    if (!rc && v && v->type == DLTC_TYPE_OBJECT)
+        v = dltc_object_get(v, "database");
+    if (!rc && v && v->type == DLTC_TYPE_STRING && v->len) {
+        if (!(*out = dltc__strndup(v->u.s, v->len)))
+            rc = dltc__error_oom();
+    } else if (!rc && v && v->type != DLTC_TYPE_NULL && v->type != DLTC_TYPE_OBJECT) {
+        rc = dltc__error_set(DLTC_EINVALID, "destination.duckdb.credentials: a path or a "
+                                            "duckdb:/// URL is expected");
+    }
+    if (rc)
+        dltc__error_prefix("pipeline %s: ", name);
+    dltc_config_free(cfg);
+    return rc;
 }
 
 void dltc_pipeline_free(dltc_pipeline *p)
@@ -174,15 +211,21 @@ int dltc_pipeline_open(dltc_pipeline **out, const char *name, const dltc_pipelin
         rc = base ? normalized_name(base, 64, &p->schema_name) : dltc__error_oom();
         dltc__free(base);
     }
+    char *configured = NULL;
+    if (!rc && !opts->credentials)
+        rc = config_database(name, &configured);
     if (!rc) {
-        char *db = opts->credentials ? dltc__strdup(opts->credentials)
-                                     : dupf("%s.duckdb%s", name, NULL);
+        const char *cred = opts->credentials ? opts->credentials : configured;
+        char *db = !cred                        ? dupf("%s.duckdb%s", name, NULL)
+                   : !strcmp(cred, ":pipeline:") ? dupf("%s/%s.duckdb", p->working_dir, name)
+                                                 : dltc__strdup(cred);
         if (db && strncmp(db, "duckdb:///", 10) == 0)
             memmove(db, db + 10, strlen(db + 10) + 1);
         p->db_path = db ? absolute(db) : NULL;
         dltc__free(db);
         if (!p->db_path)
             rc = dltc__error_oom();
+        dltc__free(configured);
     }
     if (!rc && dltc__mkdirs(p->working_dir) != 0) {
         rc = dltc_error_last()->code ? dltc_error_last()->code : DLTC_EIO;
