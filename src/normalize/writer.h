@@ -34,6 +34,23 @@ typedef struct {
     void (*abort)(dltc_writer *w);
 } dltc_writer_type;
 
+/* A fixed column list (csv, insert_values): the table's columns that have a data type when
+ * the file is opened, in table order. */
+typedef struct {
+    uint32_t *pos;           /* table column -> file position + 1; 0 = not in the file */
+    size_t npos;             /* table columns at open */
+    uint32_t *col;           /* file position -> table column */
+    uint8_t *is_json;        /* per file column: data type json */
+    const dltc_value **slot; /* per file column: the current row's value, NULL = null */
+    size_t nfile;
+} dltc_wcols;
+
+int dltc__wcols_init(dltc_wcols *c, const dltc_table *t);
+/* The row's cells into slot[] by file position; DLTC_WRITER_ROTATE (nothing placed) when a
+ * non-null cell has no place in the file. */
+int dltc__wcols_place(dltc_wcols *c, const dltc_cell *cells, size_t n);
+void dltc__wcols_free(dltc_wcols *c);
+
 /* write_row's "start a new file" answer (positive: not an error). */
 #define DLTC_WRITER_ROTATE 1
 

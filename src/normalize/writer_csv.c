@@ -25,12 +25,7 @@
 struct dltc_writer {
     dltc_wfile f;
     dltc_buf json; /* scratch: the JSON text of a json cell */
-    /* the file's columns, fixed at open */
-    uint32_t *pos;           /* table column -> file position + 1; 0 = not in the file */
-    size_t npos;             /* table columns at open */
-    uint8_t *is_json;        /* per file column: data type json */
-    const dltc_value **slot; /* per file column: the current row's value, NULL = null */
-    size_t nfile;
+    dltc_wcols cols; /* the file's columns, fixed at open */
 };
 
 /* Room for n more bytes (and the NUL). */
@@ -161,33 +156,20 @@ static void writer_free(dltc_writer *w)
 {
     dltc__wfile_abort(&w->f); /* a no-op after finish */
     dltc__buf_free(&w->json);
-    dltc__free(w->pos);
-    dltc__free(w->is_json);
-    dltc__free(w->slot);
+    dltc__wcols_free(&w->cols);
     dltc__free(w);
 }
 
 /* The file's columns and the header row (into the buffer). */
 static int columns_init(dltc_writer *w, const dltc_table *t)
 {
-    size_t n = t->ncols ? t->ncols : 1;
-    w->pos = dltc__calloc(n, sizeof(*w->pos));
-    w->is_json = dltc__calloc(n, sizeof(*w->is_json));
-    w->slot = dltc__calloc(n, sizeof(*w->slot));
-    if (!w->pos || !w->is_json || !w->slot)
-        return dltc__error_oom();
-    w->npos = t->ncols;
-    int rc = 0;
-    for (size_t i = 0; i < t->ncols && !rc; i++) {
-        const dltc_column *c = &t->cols[i];
-        if (c->data_type == DLTC_DT_UNSET)
-            continue;
-        if (w->nfile)
+    int rc = dltc__wcols_init(&w->cols, t);
+    for (size_t k = 0; k < w->cols.nfile && !rc; k++) {
+        const char *name = t->cols[w->cols.col[k]].name;
+        if (k)
             rc = dltc__buf_putc(&w->f.buf, ',');
         if (!rc)
-            rc = put_quoted(&w->f.buf, c->name, strlen(c->name), 0);
-        w->is_json[w->nfile] = c->data_type == DLTC_DT_JSON;
-        w->pos[i] = (uint32_t)++w->nfile;
+            rc = put_quoted(&w->f.buf, name, strlen(name), 0);
     }
     if (!rc)
         rc = dltc__buf_putc(&w->f.buf, '\n');
@@ -214,24 +196,18 @@ static int csv_open(dltc_writer **out, const char *path, const dltc_table *table
 static int csv_write_row(dltc_writer *w, const dltc_table *t, const dltc_cell *cells, size_t n)
 {
     (void)t;
-    const dltc_value **slot = w->slot;
-    memset(slot, 0, w->nfile * sizeof(*slot));
-    for (size_t i = 0; i < n; i++) {
-        uint32_t c = cells[i].col;
-        uint32_t p = c < w->npos ? w->pos[c] : 0;
-        if (p)
-            slot[p - 1] = &cells[i].val;
-        else if (cells[i].val.type != DLTC_TYPE_NULL)
-            return DLTC_WRITER_ROTATE; /* a column this file has no place for */
-    }
+    int placed = dltc__wcols_place(&w->cols, cells, n);
+    if (placed)
+        return placed;
+    const dltc_value **slot = w->cols.slot;
     dltc_buf *b = &w->f.buf;
     size_t start = b->len;
     int rc = 0;
-    for (size_t i = 0; i < w->nfile && !rc; i++) {
+    for (size_t i = 0; i < w->cols.nfile && !rc; i++) {
         if (i && !(rc = room(b, 1)))
             b->data[b->len++] = ',';
         if (!rc && slot[i])
-            rc = put_field(w, slot[i], w->is_json[i]);
+            rc = put_field(w, slot[i], w->cols.is_json[i]);
     }
     if (!rc)
         rc = dltc__buf_putc(b, '\n');

@@ -76,3 +76,49 @@ void dltc__wfile_abort(dltc_wfile *f)
         close(f->fd);
     release(f);
 }
+
+/* ---- fixed column lists ---- */
+
+int dltc__wcols_init(dltc_wcols *c, const dltc_table *t)
+{
+    memset(c, 0, sizeof(*c));
+    size_t n = t->ncols ? t->ncols : 1;
+    c->pos = dltc__calloc(n, sizeof(*c->pos));
+    c->col = dltc__calloc(n, sizeof(*c->col));
+    c->is_json = dltc__calloc(n, sizeof(*c->is_json));
+    c->slot = dltc__calloc(n, sizeof(*c->slot));
+    if (!c->pos || !c->col || !c->is_json || !c->slot)
+        return dltc__error_oom();
+    c->npos = t->ncols;
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (t->cols[i].data_type == DLTC_DT_UNSET)
+            continue;
+        c->col[c->nfile] = (uint32_t)i;
+        c->is_json[c->nfile] = t->cols[i].data_type == DLTC_DT_JSON;
+        c->pos[i] = (uint32_t)++c->nfile;
+    }
+    return 0;
+}
+
+int dltc__wcols_place(dltc_wcols *c, const dltc_cell *cells, size_t n)
+{
+    memset(c->slot, 0, c->nfile * sizeof(*c->slot));
+    for (size_t i = 0; i < n; i++) {
+        uint32_t k = cells[i].col;
+        uint32_t p = k < c->npos ? c->pos[k] : 0;
+        if (p)
+            c->slot[p - 1] = &cells[i].val;
+        else if (cells[i].val.type != DLTC_TYPE_NULL)
+            return DLTC_WRITER_ROTATE; /* a column this file has no place for */
+    }
+    return 0;
+}
+
+void dltc__wcols_free(dltc_wcols *c)
+{
+    dltc__free(c->pos);
+    dltc__free(c->col);
+    dltc__free(c->is_json);
+    dltc__free(c->slot);
+    memset(c, 0, sizeof(*c));
+}

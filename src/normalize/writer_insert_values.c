@@ -32,12 +32,7 @@ struct dltc_writer {
     dltc_wfile f;
     dltc_buf json; /* scratch: the JSON text of a json cell */
     uint64_t rows;
-    /* the file's columns, fixed at open */
-    uint32_t *pos;           /* table column -> file position + 1; 0 = not in the file */
-    size_t npos;             /* table columns at open */
-    uint8_t *is_json;        /* per file column: data type json */
-    const dltc_value **slot; /* per file column: the current row's value, NULL = null */
-    size_t nfile;
+    dltc_wcols cols; /* the file's columns, fixed at open */
 };
 
 /* How a byte is written inside E'…': 0 as itself; 'q' doubled ('');
@@ -238,33 +233,21 @@ static void writer_free(dltc_writer *w)
 {
     dltc__wfile_abort(&w->f); /* a no-op after finish */
     dltc__buf_free(&w->json);
-    dltc__free(w->pos);
-    dltc__free(w->is_json);
-    dltc__free(w->slot);
+    dltc__wcols_free(&w->cols);
     dltc__free(w);
 }
 
 /* The file's columns and the statement head (into the buffer). */
 static int columns_init(dltc_writer *w, const dltc_table *t)
 {
-    size_t n = t->ncols ? t->ncols : 1;
-    w->pos = dltc__calloc(n, sizeof(*w->pos));
-    w->is_json = dltc__calloc(n, sizeof(*w->is_json));
-    w->slot = dltc__calloc(n, sizeof(*w->slot));
-    if (!w->pos || !w->is_json || !w->slot)
-        return dltc__error_oom();
-    w->npos = t->ncols;
-    int rc = dltc__buf_puts(&w->f.buf, "INSERT INTO {}(");
-    for (size_t i = 0; i < t->ncols && !rc; i++) {
-        const dltc_column *c = &t->cols[i];
-        if (c->data_type == DLTC_DT_UNSET)
-            continue;
-        if (w->nfile)
+    int rc = dltc__wcols_init(&w->cols, t);
+    if (!rc)
+        rc = dltc__buf_puts(&w->f.buf, "INSERT INTO {}(");
+    for (size_t k = 0; k < w->cols.nfile && !rc; k++) {
+        if (k)
             rc = dltc__buf_putc(&w->f.buf, ',');
         if (!rc)
-            rc = put_ident(&w->f.buf, c->name);
-        w->is_json[w->nfile] = c->data_type == DLTC_DT_JSON;
-        w->pos[i] = (uint32_t)++w->nfile;
+            rc = put_ident(&w->f.buf, t->cols[w->cols.col[k]].name);
     }
     if (!rc)
         rc = dltc__buf_puts(&w->f.buf, ")\nVALUES\n");
@@ -291,24 +274,18 @@ static int iv_open(dltc_writer **out, const char *path, const dltc_table *table)
 static int iv_write_row(dltc_writer *w, const dltc_table *t, const dltc_cell *cells, size_t n)
 {
     (void)t;
-    const dltc_value **slot = w->slot;
-    memset(slot, 0, w->nfile * sizeof(*slot));
-    for (size_t i = 0; i < n; i++) {
-        uint32_t c = cells[i].col;
-        uint32_t p = c < w->npos ? w->pos[c] : 0;
-        if (p)
-            slot[p - 1] = &cells[i].val;
-        else if (cells[i].val.type != DLTC_TYPE_NULL)
-            return DLTC_WRITER_ROTATE; /* a column this file has no place for */
-    }
+    int placed = dltc__wcols_place(&w->cols, cells, n);
+    if (placed)
+        return placed;
+    const dltc_value **slot = w->cols.slot;
     dltc_buf *b = &w->f.buf;
     size_t start = b->len;
     int rc = w->rows ? put_raw(b, ",\n(", 3) : put_raw(b, "(", 1);
-    for (size_t i = 0; i < w->nfile && !rc; i++) {
+    for (size_t i = 0; i < w->cols.nfile && !rc; i++) {
         if (i && !(rc = room(b, 1)))
             b->data[b->len++] = ',';
         if (!rc)
-            rc = slot[i] ? put_literal(w, slot[i], w->is_json[i]) : put_raw(b, "NULL", 4);
+            rc = slot[i] ? put_literal(w, slot[i], w->cols.is_json[i]) : put_raw(b, "NULL", 4);
     }
     if (!rc)
         rc = dltc__buf_putc(b, ')');
