@@ -127,12 +127,9 @@ static int migrate_table(dltc_duckdb *db, const char *dataset, const dltc_table 
 /* Was this package committed already? */
 static int already_loaded(dltc_duckdb *db, const char *dataset, const char *load_id, int *yes)
 {
-    char **names = NULL;
-    size_t n = 0;
     int exists = 0;
     *yes = 0;
-    int rc = dltc__duckdb_table_columns(db, dataset, "_dlt_loads", &names, &n, &exists);
-    dltc__strv_free(names, n);
+    int rc = dltc__duckdb_table_exists(db, dataset, "_dlt_loads", &exists);
     if (rc || !exists)
         return rc;
     dltc_buf q = DLTC_BUF_INIT;
@@ -163,11 +160,8 @@ static int now_literal(dltc_buf *b)
 
 int dltc__load_record_schema(dltc_duckdb *db, const char *dataset, dltc_schema *s)
 {
-    char **names = NULL;
-    size_t nn = 0;
     int exists = 0;
-    int erc = dltc__duckdb_table_columns(db, dataset, "_dlt_version", &names, &nn, &exists);
-    dltc__strv_free(names, nn);
+    int erc = dltc__duckdb_table_exists(db, dataset, "_dlt_version", &exists);
     if (erc || !exists)
         return erc;
     /* a row when the newest one of this schema has another hash (not merely when the hash
@@ -283,11 +277,8 @@ static int truncate_replaced(dltc_duckdb *db, const char *dataset, dltc_schema *
         }
         if (!has_job)
             continue;
-        char **names = NULL;
-        size_t n = 0;
         int exists = 0;
-        rc = dltc__duckdb_table_columns(db, dataset, t->name, &names, &n, &exists);
-        dltc__strv_free(names, n);
+        rc = dltc__duckdb_table_exists(db, dataset, t->name, &exists);
         if (rc || !exists)
             continue;
         rc = dltc__buf_puts(&b, "DELETE FROM ");

@@ -16,24 +16,15 @@
 #include <string.h>
 #include <unistd.h>
 
-static int table_exists(dltc_duckdb *db, const char *dataset, const char *table, int *yes)
-{
-    char **names = NULL;
-    size_t n = 0;
-    int rc = dltc__duckdb_table_columns(db, dataset, table, &names, &n, yes);
-    dltc__strv_free(names, n);
-    return rc;
-}
-
 /* The newest state row of this pipeline that belongs to a completed load: its blob, or
  * *blob = NULL. */
 static int remote_state(dltc_pipeline *p, dltc_duckdb *db, char **blob)
 {
     *blob = NULL;
     int has_state = 0, has_loads = 0;
-    int rc = table_exists(db, p->dataset, "_dlt_pipeline_state", &has_state);
+    int rc = dltc__duckdb_table_exists(db, p->dataset, "_dlt_pipeline_state", &has_state);
     if (!rc)
-        rc = table_exists(db, p->dataset, "_dlt_loads", &has_loads);
+        rc = dltc__duckdb_table_exists(db, p->dataset, "_dlt_loads", &has_loads);
     if (rc || !has_state || !has_loads)
         return rc;
     dltc_buf q = DLTC_BUF_INIT;
@@ -70,7 +61,7 @@ static int remote_schema(dltc_pipeline *p, dltc_duckdb *db, const char *name, dl
 {
     *out = NULL;
     int has = 0;
-    int rc = table_exists(db, p->dataset, "_dlt_version", &has);
+    int rc = dltc__duckdb_table_exists(db, p->dataset, "_dlt_version", &has);
     if (rc || !has)
         return rc;
     dltc_buf q = DLTC_BUF_INIT;

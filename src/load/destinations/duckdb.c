@@ -673,6 +673,15 @@ static void free_names(char **names, size_t n)
     dltc__free(names);
 }
 
+int dltc__duckdb_table_exists(dltc_duckdb *d, const char *dataset, const char *table, int *yes)
+{
+    char **names = NULL;
+    size_t n = 0;
+    int rc = dltc__duckdb_table_columns(d, dataset, table, &names, &n, yes);
+    free_names(names, n);
+    return rc;
+}
+
 /* DuckDB's readers take a path, and a path is a glob pattern (or a URL) to them: a table
  * name or a working dir with '*' or '[' in it would read other files. They get the file
  * through /proc/self/fd of a descriptor we opened instead. */

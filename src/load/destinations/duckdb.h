@@ -29,6 +29,8 @@ int dltc__duckdb_query(dltc_duckdb *db, const char *sql, dltc_rows **out);
  * `table`) as they exist in the database; *exists = 0 and
  * no names when the table does not exist. *names is the caller's: free each and the array
  * with dltc__free. */
+/* *yes = 1 when "dataset"."table" exists. */
+int dltc__duckdb_table_exists(dltc_duckdb *db, const char *dataset, const char *table, int *yes);
 int dltc__duckdb_table_columns(dltc_duckdb *db, const char *dataset, const char *table,
                                char ***names, size_t *n, int *exists);
 
