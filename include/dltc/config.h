@@ -93,6 +93,25 @@ DLTC_EXTERN int dltc_config_get_credentials(const dltc_value **out, dltc_config 
                                             const dltc_config_field *fields, size_t nfields,
                                             const char *spec_name);
 
+/* Resolve a spec of several fields at once (dlt's injection of a function's config and
+ * secret arguments): each field under `sections`, dropped from the right. *out is an OBJECT
+ * of the fields found (optional ones may be absent), lent until dltc_config_free. Missing
+ * required fields: DLTC_ENOTFOUND naming all of them, and one report (`spec_name` names the
+ * spec, NULL = "config"). */
+DLTC_EXTERN int dltc_config_resolve(const dltc_value **out, dltc_config *cfg,
+                                    const char *const *sections,
+                                    const dltc_config_field *fields, size_t nfields,
+                                    const char *spec_name);
+
+/* The config values and secrets a source declares (dlt.config.value / dlt.secrets.value
+ * arguments of a @dlt.source function), resolved as dlt resolves them: for source `name` in
+ * section `section` (dlt: the module name; NULL = `name`) the keys tried are
+ * sources.<section>.<name>.<key>, sources.<section>.<key>, then sources.<name>.<key> when
+ * section and name differ, sources.<key> and <key>. The report names the spec `name`. */
+DLTC_EXTERN int dltc_config_resolve_source(const dltc_value **out, dltc_config *cfg,
+                                           const char *section, const char *name,
+                                           const dltc_config_field *fields, size_t nfields);
+
 /* dlt's multi-line ConfigFieldMissingException text for the last lookup of `cfg` that failed
  * with DLTC_ENOTFOUND, into a new NUL-terminated string freed with dltc_free. DLTC_ENOTFOUND
  * when the last lookup did not fail that way. Holds keys and file paths, never values. */

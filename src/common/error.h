@@ -17,6 +17,13 @@ int dltc__error_set(int code, const char *fmt, ...) DLTC_PRINTF(2, 3);
 /* Prepend context ("file.jsonl: ") to the current message, keeping the lower layer's words. */
 void dltc__error_prefix(const char *fmt, ...) DLTC_PRINTF(1, 2);
 
+/* Register a secret value (a token, password, key): from now on it is replaced by "***" in
+ * every error message of the process, whichever layer formats it. Values shorter than 8
+ * bytes are not registered (they would mask ordinary words). Thread-safe; copies `value`. */
+int dltc__secret_register(const char *value);
+/* Replace every registered secret in `s` (NUL-terminated; it only shrinks) by "***". */
+void dltc__secret_scrub(char *s);
+
 /* Shorthand for allocation failures. */
 int dltc__error_oom(void);
 

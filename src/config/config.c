@@ -469,6 +469,7 @@ typedef struct {
     int is_secret;
     int tables_ok; /* a table under a secret key in config.toml is not refused (native
                       credentials lookup: the table's fields are resolved one by one) */
+    const char *compact; /* a source's name tried as sources.<name> (see walk_provider) */
 } lookup;
 
 typedef struct {
@@ -477,11 +478,37 @@ typedef struct {
     const char *key; /* provider's name of the key */
 } found;
 
+/* One key path in one provider. 1 found, 0 not, <0 error. */
+static int try_path(dltc_config *cfg, int p, const lookup *l, const char **parts, size_t n,
+                    found *f)
+{
+    int cant_hold = p == P_CONFIG && l->is_secret;
+    const char *name = key_name(cfg, p, parts, n);
+    if (!name)
+        return dltc_error_last()->code;
+    const dltc_value *v = NULL;
+    int rc = provider_get(cfg, p, parts, n, name, l->is_secret, &v);
+    if (rc < 0)
+        return rc;
+    if (rc == 1 && cant_hold && !(l->tables_ok && v->type == DLTC_TYPE_OBJECT))
+        return dltc__error_set(DLTC_EINVALID,
+                               "Provider `%s` cannot hold secret values but key `%s` with "
+                               "secret value is present",
+                               provider_name(cfg, p), name);
+    if (!cant_hold && (rc = add_trace(cfg, p, name)) != 0)
+        return rc;
+    if (!v)
+        return 0;
+    f->value = v;
+    f->provider = p;
+    f->key = name;
+    return 1;
+}
+
 /* One provider over the sections, most specific first. 1 found, 0 not, <0 error. */
 static int walk_provider(dltc_config *cfg, int p, const lookup *l, const char *pipeline,
                          found *f)
 {
-    int cant_hold = p == P_CONFIG && l->is_secret;
     const char *parts[MAX_SECTIONS + 3];
     for (size_t ns = l->nsections;; ns--) {
         size_t n = 0;
@@ -492,25 +519,19 @@ static int walk_provider(dltc_config *cfg, int p, const lookup *l, const char *p
         if (l->config_section)
             parts[n++] = l->config_section;
         parts[n++] = l->key;
-        const char *name = key_name(cfg, p, parts, n);
-        if (!name)
-            return dltc_error_last()->code;
-        const dltc_value *v = NULL;
-        int rc = provider_get(cfg, p, parts, n, name, l->is_secret, &v);
-        if (rc < 0)
+        int rc = try_path(cfg, p, l, parts, n, f);
+        if (rc)
             return rc;
-        if (rc == 1 && cant_hold && !(l->tables_ok && v->type == DLTC_TYPE_OBJECT))
-            return dltc__error_set(DLTC_EINVALID,
-                                   "Provider `%s` cannot hold secret values but key `%s` with "
-                                   "secret value is present",
-                                   provider_name(cfg, p), name);
-        if (!cant_hold && (rc = add_trace(cfg, p, name)) != 0)
-            return rc;
-        if (v) {
-            f->value = v;
-            f->provider = p;
-            f->key = name;
-            return 1;
+        if (ns == 2 && l->compact) {
+            /* dlt's compact layout: sources.<name>.<key> after sources.<section>.<key> */
+            n = 0;
+            if (pipeline)
+                parts[n++] = pipeline;
+            parts[n++] = l->sections[0];
+            parts[n++] = l->compact;
+            parts[n++] = l->key;
+            if ((rc = try_path(cfg, p, l, parts, n, f)))
+                return rc;
         }
         if (ns == 0)
             return 0;
@@ -896,6 +917,9 @@ static int resolve_field(dltc_config *cfg, const lookup *l, dltc_value_type type
     if (rc <= 0)
         return rc;
     rc = coerce(cfg, f.value, type, out);
+    if (rc >= 0 && l->is_secret && (*out)->type == DLTC_TYPE_STRING &&
+        dltc__secret_register((*out)->u.s))
+        return dltc_error_last()->code;
     if (rc == -1)
         return dltc__error_set(DLTC_EINVALID,
                                "Configured value for field `%s` cannot be coerced into type `%s` "
@@ -910,7 +934,7 @@ int dltc_config_get(const dltc_value **out, dltc_config *cfg, const char *const 
     if (!cfg || !key || !*key)
         return dltc__error_set(DLTC_EINVALID, "dltc_config_get needs a config and a key");
     const char *buf[MAX_SECTIONS];
-    lookup l = {NULL, 0, NULL, key, is_secret, 0};
+    lookup l = {NULL, 0, NULL, key, is_secret, 0, NULL};
     int rc = begin(cfg, sections, buf, &l);
     if (rc)
         return rc;
@@ -959,30 +983,12 @@ int dltc_config_get_bool(int *out, dltc_config *cfg, const char *const *sections
     return rc;
 }
 
-int dltc_config_get_credentials(const dltc_value **out, dltc_config *cfg,
-                                const char *const *sections, const dltc_config_field *fields,
-                                size_t nfields, const char *spec_name)
+/* Resolve `fields` one by one under `l` into a new OBJECT; all missing required fields are
+ * reported together. */
+static int resolve_fields(const dltc_value **out, dltc_config *cfg, lookup *l,
+                          const dltc_config_field *fields, size_t nfields, const char *spec_name)
 {
-    if (!cfg || (nfields && !fields))
-        return dltc__error_set(DLTC_EINVALID, "dltc_config_get_credentials needs a config");
-    const char *buf[MAX_SECTIONS];
-    lookup l = {NULL, 0, NULL, "credentials", 1, 1};
-    int rc = begin(cfg, sections, buf, &l);
-    if (rc)
-        return rc;
-    /* 1. the native value: key `credentials` looked up as a secret */
-    found f;
-    rc = walk(cfg, &l, &f);
-    if (rc < 0)
-        return rc;
-    if (rc == 1 && f.value->type != DLTC_TYPE_OBJECT) {
-        *out = f.value;
-        return 0;
-    }
-    /* 2. field by field, `credentials` kept as the innermost section */
-    cfg->ntraces = 0; /* the native lookup is not part of the fields' traces */
-    l.config_section = "credentials";
-    l.tables_ok = 0;
+    int rc = 0;
     dltc_value *obj = new_value(cfg, DLTC_TYPE_OBJECT);
     field_traces *missing = dltc__calloc(nfields ? nfields : 1, sizeof *missing);
     const char **resolved = dltc__calloc(nfields ? nfields : 1, sizeof *resolved);
@@ -992,11 +998,11 @@ int dltc_config_get_credentials(const dltc_value **out, dltc_config *cfg,
     }
     size_t nmissing = 0, nresolved = 0;
     for (size_t i = 0; i < nfields && rc >= 0; i++) {
-        l.key = fields[i].name;
-        l.is_secret = fields[i].is_secret;
+        l->key = fields[i].name;
+        l->is_secret = fields[i].is_secret;
         size_t first = cfg->ntraces;
         const dltc_value *v = NULL;
-        rc = resolve_field(cfg, &l, fields[i].type, &v);
+        rc = resolve_field(cfg, l, fields[i].type, &v);
         if (rc == 1) {
             rc = dltc__object_set(&cfg->arena, obj, fields[i].name, strlen(fields[i].name), v);
             resolved[nresolved++] = fields[i].name;
@@ -1010,8 +1016,7 @@ int dltc_config_get_credentials(const dltc_value **out, dltc_config *cfg,
     if (rc >= 0) {
         rc = 0;
         if (nmissing)
-            rc = fail_missing(cfg, &l, spec_name ? spec_name : "credentials", missing, nmissing,
-                              resolved, nresolved);
+            rc = fail_missing(cfg, l, spec_name, missing, nmissing, resolved, nresolved);
         else
             *out = obj;
     }
@@ -1019,6 +1024,88 @@ done:
     dltc__free(missing);
     dltc__free(resolved);
     return rc;
+}
+
+/* The password of a connection string (scheme://user:password@host/...) is a secret to mask
+ * in messages; the rest (a DuckDB path, a host name) is not. */
+static int register_url_password(const char *url)
+{
+    const char *p = strstr(url, "://");
+    if (!p)
+        return 0;
+    p += 3;
+    size_t auth = strcspn(p, "/?#");
+    const char *at = memchr(p, '@', auth);
+    const char *colon = at ? memchr(p, ':', (size_t)(at - p)) : NULL;
+    if (!colon || colon + 1 == at)
+        return 0;
+    char pw[512];
+    size_t n = (size_t)(at - colon - 1);
+    if (n >= sizeof pw)
+        n = sizeof pw - 1;
+    memcpy(pw, colon + 1, n);
+    pw[n] = '\0';
+    return dltc__secret_register(pw);
+}
+
+int dltc_config_get_credentials(const dltc_value **out, dltc_config *cfg,
+                                const char *const *sections, const dltc_config_field *fields,
+                                size_t nfields, const char *spec_name)
+{
+    if (!cfg || (nfields && !fields))
+        return dltc__error_set(DLTC_EINVALID, "dltc_config_get_credentials needs a config");
+    const char *buf[MAX_SECTIONS];
+    lookup l = {NULL, 0, NULL, "credentials", 1, 1, NULL};
+    int rc = begin(cfg, sections, buf, &l);
+    if (rc)
+        return rc;
+    /* 1. the native value: key `credentials` looked up as a secret */
+    found f;
+    rc = walk(cfg, &l, &f);
+    if (rc < 0)
+        return rc;
+    if (rc == 1 && f.value->type != DLTC_TYPE_OBJECT) {
+        if (f.value->type == DLTC_TYPE_STRING && (rc = register_url_password(f.value->u.s)))
+            return rc;
+        *out = f.value;
+        return 0;
+    }
+    /* 2. field by field, `credentials` kept as the innermost section */
+    cfg->ntraces = 0; /* the native lookup is not part of the fields' traces */
+    l.config_section = "credentials";
+    l.tables_ok = 0;
+    return resolve_fields(out, cfg, &l, fields, nfields, spec_name ? spec_name : "credentials");
+}
+
+int dltc_config_resolve(const dltc_value **out, dltc_config *cfg, const char *const *sections,
+                        const dltc_config_field *fields, size_t nfields, const char *spec_name)
+{
+    if (!cfg || (nfields && !fields))
+        return dltc__error_set(DLTC_EINVALID, "dltc_config_resolve needs a config");
+    const char *buf[MAX_SECTIONS];
+    lookup l = {NULL, 0, NULL, NULL, 0, 0, NULL};
+    int rc = begin(cfg, sections, buf, &l);
+    return rc ? rc : resolve_fields(out, cfg, &l, fields, nfields, spec_name ? spec_name : "config");
+}
+
+int dltc_config_resolve_source(const dltc_value **out, dltc_config *cfg, const char *section,
+                               const char *name, const dltc_config_field *fields,
+                               size_t nfields)
+{
+    if (!cfg || !name || !*name || (nfields && !fields))
+        return dltc__error_set(DLTC_EINVALID, "dltc_config_resolve_source needs a config and a "
+                                              "source name");
+    if (!section || !*section)
+        section = name;
+    const char *sections[] = {"sources", section, name, NULL};
+    const char *buf[MAX_SECTIONS];
+    lookup l = {NULL, 0, NULL, NULL, 0, 0, NULL};
+    int rc = begin(cfg, sections, buf, &l);
+    if (rc)
+        return rc;
+    if (strcmp(section, name) != 0)
+        l.compact = name;
+    return resolve_fields(out, cfg, &l, fields, nfields, name);
 }
 
 int dltc_config_missing_report(char **out, const dltc_config *cfg)

@@ -543,6 +543,84 @@ static void test_missing_credentials_report(void **state)
     dltc_config_free(cfg);
 }
 
+/* ---- a source's declared values (dlt.config.value / dlt.secrets.value arguments) ---- */
+
+static const dltc_config_field GH[] = {
+    {"repo_name", DLTC_TYPE_STRING, 0, 0},
+    {"access_token", DLTC_TYPE_STRING, 1, 0},
+    {"per_page", DLTC_TYPE_INT, 0, 1},
+};
+
+static void test_source_values_and_compact_layout(void **state)
+{
+    env_t *e = *state;
+    project_file(e, "config.toml", "[sources]\nrepo_name = \"dlt-hub/dlt\"\n"
+                                   "[sources.gh_module]\nper_page = 50\n");
+    project_file(e, "secrets.toml", "[sources.github]\naccess_token = \"ghp_s3cr3t_value\"\n");
+    dltc_config *cfg = open_cfg(e, NULL);
+    const dltc_value *v;
+    /* section gh_module, name github: sources.github.access_token is the compact layout */
+    assert_int_equal(dltc_config_resolve_source(&v, cfg, "gh_module", "github", GH, 3), 0);
+    assert_string_equal(dltc_value_get_str(dltc_object_get(v, "repo_name"), NULL), "dlt-hub/dlt");
+    assert_string_equal(dltc_value_get_str(dltc_object_get(v, "access_token"), NULL),
+                        "ghp_s3cr3t_value");
+    assert_int_equal(dltc_value_get_int(dltc_object_get(v, "per_page")), 50);
+    /* a resolved secret is masked in every later message */
+    dltc__error_set(DLTC_EINVALID, "GET https://x/?t=ghp_s3cr3t_value failed");
+    assert_string_equal(dltc_error_last()->message, "GET https://x/?t=*** failed");
+    dltc_config_free(cfg);
+}
+
+static void test_source_missing_report_order(void **state)
+{
+    env_t *e = *state;
+    project_file(e, "config.toml", "[sources]\nrepo_name = \"dlt-hub/dlt\"\n");
+    dltc_config *cfg = open_cfg(e, NULL);
+    const dltc_value *v;
+    assert_int_equal(dltc_config_resolve_source(&v, cfg, "gh_module", "github", GH, 3),
+                     DLTC_ENOTFOUND);
+    assert_non_null(strstr(dltc_error_last()->message, "access_token"));
+    char *report = NULL;
+    assert_int_equal(dltc_config_missing_report(&report, cfg), 0);
+    assert_non_null(strstr(report, "Missing 1 field(s) in configuration `github`: "
+                                   "`access_token`\n"
+                                   "for field `access_token` the following (config provider, key) "
+                                   "were tried in order:\n"
+                                   "  (Environment Variables, "
+                                   "SOURCES__GH_MODULE__GITHUB__ACCESS_TOKEN)\n"
+                                   "  (Environment Variables, SOURCES__GH_MODULE__ACCESS_TOKEN)\n"
+                                   "  (Environment Variables, SOURCES__GITHUB__ACCESS_TOKEN)\n"
+                                   "  (Environment Variables, SOURCES__ACCESS_TOKEN)\n"
+                                   "  (Environment Variables, ACCESS_TOKEN)\n"));
+    assert_non_null(strstr(report, "NOTE: following fields in `github` got resolved: "
+                                   "`repo_name`\n"));
+    dltc_free(report);
+    /* section == name: no compact path */
+    assert_int_equal(dltc_config_resolve_source(&v, cfg, NULL, "github", GH, 3), DLTC_ENOTFOUND);
+    assert_int_equal(dltc_config_missing_report(&report, cfg), 0);
+    assert_non_null(strstr(report, "(Environment Variables, SOURCES__GITHUB__GITHUB__ACCESS_TOKEN)\n"
+                                   "  (Environment Variables, SOURCES__GITHUB__ACCESS_TOKEN)\n"
+                                   "  (Environment Variables, SOURCES__ACCESS_TOKEN)\n"));
+    dltc_free(report);
+    dltc_config_free(cfg);
+}
+
+static void test_resolve_spec_fields(void **state)
+{
+    env_t *e = *state;
+    setenv("RUNTIME__REQUEST_TIMEOUT", "7.5", 1);
+    dltc_config *cfg = open_cfg(e, NULL);
+    static const dltc_config_field RT[] = {{"request_timeout", DLTC_TYPE_DOUBLE, 0, 1},
+                                           {"request_max_attempts", DLTC_TYPE_INT, 0, 1}};
+    const char *sec[] = {"runtime", NULL};
+    const dltc_value *v;
+    assert_int_equal(dltc_config_resolve(&v, cfg, sec, RT, 2, "RuntimeConfiguration"), 0);
+    assert_true(dltc_value_get_double(dltc_object_get(v, "request_timeout")) == 7.5);
+    assert_null(dltc_object_get(v, "request_max_attempts"));
+    unsetenv("RUNTIME__REQUEST_TIMEOUT");
+    dltc_config_free(cfg);
+}
+
 /* ---- global dir ---- */
 
 static void test_global_dir_rules(void **state)
@@ -605,6 +683,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_missing_credentials_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_global_dir_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_values_and_compact_layout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_missing_report_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resolve_spec_fields, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
