@@ -35,11 +35,15 @@ typedef struct {
     const char *ca_file;       /* PEM bundle to verify servers with; NULL = system store.
                                 * TLS peer and host verification cannot be turned off. */
     const char *user_agent;    /* NULL = "dltc/<version>" */
+    int show_error_body;       /* runtime.http_show_error_body = 0: HTTPError texts end with
+                                * " Response: <body>" (one line, secrets masked) */
+    size_t max_error_body_length; /* runtime.http_max_error_body_length = 8192 characters,
+                                * then "… (truncated)" */
 } dltc_http_options;
 
 #define DLTC_HTTP_OPTIONS_VERSION 1
 #define DLTC_HTTP_OPTIONS_INIT \
-    {DLTC_HTTP_OPTIONS_VERSION, 60.0, 0.0, 0.0, 5, 1.0, 300.0, 1, 1, 0, NULL, NULL}
+    {DLTC_HTTP_OPTIONS_VERSION, 60.0, 0.0, 0.0, 5, 1.0, 300.0, 1, 1, 0, NULL, NULL, 0, 8192}
 
 /* A name/value pair for query parameters and headers (both strings borrowed). */
 typedef struct {
@@ -107,6 +111,9 @@ DLTC_EXTERN int dltc_http_response_attempts(const dltc_http_response *response);
  * "<code> Client Error: <reason> for url: <redacted url>" ("Server Error" for >= 500).
  */
 DLTC_EXTERN int dltc_http_response_check(const dltc_http_response *response);
+/* The same, with the response body appended when `options->show_error_body` is on. */
+DLTC_EXTERN int dltc_http_response_check_with(const dltc_http_response *response,
+                                              const dltc_http_options *options);
 
 /*
  * `url` with the values of secret-looking query parameters replaced by "***" (dlt's list:

@@ -537,7 +537,7 @@ int dltc_http_client_send(dltc_http_response **out, dltc_http_client *c,
             rc = dltc__error_oom();
             break;
         }
-        if (c->o.raise_for_status && (rc = dltc_http_response_check(r)))
+        if (c->o.raise_for_status && (rc = dltc_http_response_check_with(r, &c->o)))
             break;
         *out = r;
         r = NULL;

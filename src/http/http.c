@@ -345,6 +345,34 @@ int dltc_http_response_attempts(const dltc_http_response *r)
 
 int dltc_http_response_check(const dltc_http_response *r)
 {
+    return dltc_http_response_check_with(r, NULL);
+}
+
+/* dlt's "\nResponse: <body>" suffix, kept on one line: control characters become spaces, at
+ * most `max` characters (UTF-8 sequences kept whole), then "… (truncated)". */
+static int put_error_body(dltc_buf *b, const dltc_http_response *r, size_t max)
+{
+    int rc = dltc__buf_puts(b, " Response: ");
+    const unsigned char *s = (const unsigned char *)(r->body.data ? r->body.data : "");
+    size_t n = r->body.len, chars = 0, i = 0;
+    for (; i < n && chars < max && !rc; chars++) {
+        size_t k = 1;
+        if (s[i] >= 0xC0)
+            while (i + k < n && (s[i + k] & 0xC0) == 0x80)
+                k++;
+        if (k == 1 && (s[i] < 0x20 || s[i] == 0x7F))
+            rc = dltc__buf_putc(b, ' ');
+        else
+            rc = dltc__buf_put(b, (const char *)s + i, k);
+        i += k;
+    }
+    if (!rc && i < n)
+        rc = dltc__buf_puts(b, "\xe2\x80\xa6 (truncated)");
+    return rc;
+}
+
+int dltc_http_response_check_with(const dltc_http_response *r, const dltc_http_options *o)
+{
     if (r->status < 400)
         return 0;
     dltc_buf u = DLTC_BUF_INIT;
@@ -356,9 +384,16 @@ int dltc_http_response_check(const dltc_http_response *r)
     char attempts[48] = "";
     if (r->attempts > 1)
         snprintf(attempts, sizeof(attempts), " (after %d attempts)", r->attempts);
-    int rc = dltc__error_set(DLTC_ENETWORK, "%d %s Error: %s for url: %s%s", r->status,
+    dltc_buf body = DLTC_BUF_INIT;
+    if (o && o->show_error_body && put_error_body(&body, r, o->max_error_body_length)) {
+        dltc__buf_free(&u);
+        dltc__buf_free(&body);
+        return dltc__error_oom();
+    }
+    int rc = dltc__error_set(DLTC_ENETWORK, "%d %s Error: %s for url: %s%s%s", r->status,
                              r->status >= 500 ? "Server" : "Client", reason, u.data ? u.data : "",
-                             attempts);
+                             attempts, body.data ? body.data : "");
     dltc__buf_free(&u);
+    dltc__buf_free(&body);
     return rc;
 }
