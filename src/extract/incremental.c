@@ -22,6 +22,7 @@
 #include "common/hash.h"
 #include "common/time.h"
 #include "formats/json.h"
+#include "formats/jsonpath.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -83,209 +84,29 @@ static void ival_free(ival *d)
     memset(d, 0, sizeof(*d));
 }
 
-/* ---- cursor paths: the JSONPath subset dlt users write ---- */
+/* ---- cursor paths: the JSONPath subset of formats/jsonpath.h ---- */
 
-enum { SEG_NAME, SEG_INDEX, SEG_WILD };
-
-typedef struct {
-    int kind;
-    char *name; /* SEG_NAME, NUL-terminated */
-    size_t nlen;
-    long index; /* SEG_INDEX; negative counts from the end */
-} seg;
-
-typedef struct {
-    seg *s;
-    size_t n;
-} cpath;
-
-static void cpath_free(cpath *p)
+static int cpath_compile(const char *path, dltc__jsonpath **out)
 {
-    for (size_t i = 0; i < p->n; i++)
-        dltc__free(p->s[i].name);
-    dltc__free(p->s);
-    p->s = NULL;
-    p->n = 0;
-}
-
-static int cpath_push(cpath *p, int kind, const char *name, size_t nlen, long index)
-{
-    seg *n = dltc__realloc(p->s, (p->n + 1) * sizeof(*n));
-    if (!n)
-        return dltc__error_oom();
-    p->s = n;
-    seg *s = &n[p->n];
-    memset(s, 0, sizeof(*s));
-    s->kind = kind;
-    s->index = index;
-    if (kind == SEG_NAME) {
-        if (!(s->name = dltc__malloc(nlen + 1)))
-            return dltc__error_oom();
-        /* quoted names may carry \' or \" escapes: unescape */
-        size_t o = 0;
-        for (size_t i = 0; i < nlen; i++) {
-            if (name[i] == '\\' && i + 1 < nlen)
-                i++;
-            s->name[o++] = name[i];
-        }
-        s->name[o] = '\0';
-        s->nlen = o;
-    }
-    p->n++;
-    return 0;
-}
-
-static int is_name_char(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '@' || c == '-' || c >= 0x80;
-}
-
-static int path_error(const char *path, size_t at, const char *why)
-{
-    return dltc__error_set(DLTC_EINVALID, "cursor path '%s': %s at offset %zu", path, why, at);
-}
-
-/* A quoted name starting at path[*i] (the quote); *i ends after the closing quote. */
-static int quoted(const char *path, size_t *i, const char **name, size_t *nlen)
-{
-    char q = path[*i];
-    size_t j = *i + 1;
-    while (path[j] && path[j] != q) {
-        if (path[j] == '\\' && path[j + 1])
-            j++;
-        j++;
-    }
-    if (path[j] != q)
-        return path_error(path, *i, "unterminated quote");
-    *name = path + *i + 1;
-    *nlen = j - *i - 1;
-    *i = j + 1;
-    return 0;
-}
-
-/* Grammar: ['$'] { '.' name | '.' quoted | '.' '*' | '[' int ']' | '[' quoted ']' | '[*]' },
- * and the path may start with a bare or quoted name. */
-static int compile_segments(const char *path, cpath *out)
-{
-    size_t i = 0, len = strlen(path);
-    int rc = 0;
-    if (!len)
+    if (!path || !*path)
         return dltc__error_set(DLTC_EINVALID, "incremental needs a cursor_path");
-    int expect_name = 1; /* a name may come without a leading dot */
-    if (path[0] == '$') {
-        i = 1;
-        expect_name = 0;
-    }
-    while (i < len && !rc) {
-        char c = path[i];
-        const char *name;
-        size_t nlen;
-        if (c != '[' && (c == '.' || expect_name)) {
-            if (c == '.') {
-                i++;
-                if (path[i] == '.')
-                    return path_error(path, i, "recursive descent (..) is not supported");
-            }
-            expect_name = 0;
-            if (path[i] == '*') {
-                rc = cpath_push(out, SEG_WILD, NULL, 0, 0);
-                i++;
-            } else if (path[i] == '\'' || path[i] == '"') {
-                if (!(rc = quoted(path, &i, &name, &nlen)))
-                    rc = cpath_push(out, SEG_NAME, name, nlen, 0);
-            } else {
-                size_t s = i;
-                while (i < len && is_name_char((unsigned char)path[i]))
-                    i++;
-                if (i == s)
-                    return path_error(path, s, "expected a field name");
-                rc = cpath_push(out, SEG_NAME, path + s, i - s, 0);
-            }
-        } else if (c == '[') {
-            i++;
-            if (path[i] == '*') {
-                i++;
-                rc = cpath_push(out, SEG_WILD, NULL, 0, 0);
-            } else if (path[i] == '\'' || path[i] == '"') {
-                if (!(rc = quoted(path, &i, &name, &nlen)))
-                    rc = cpath_push(out, SEG_NAME, name, nlen, 0);
-            } else {
-                char *end;
-                long v = strtol(path + i, &end, 10);
-                if (end == path + i)
-                    return path_error(path, i, "expected an index, '*' or a quoted name");
-                i = (size_t)(end - path);
-                rc = cpath_push(out, SEG_INDEX, NULL, 0, v);
-            }
-            if (!rc && path[i] != ']')
-                return path_error(path, i, "expected ']'");
-            i++;
-        } else {
-            return path_error(path, i, "unexpected character");
-        }
-    }
-    if (!rc && out->n == 0)
+    int rc = dltc__jsonpath_compile(out, path, "cursor path");
+    if (!rc && dltc__jsonpath_length(*out) == 0) {
+        dltc__jsonpath_free(*out);
+        *out = NULL;
         rc = dltc__error_set(DLTC_EINVALID, "cursor path '%s' names no field", path);
+    }
     return rc;
-}
-
-static int cpath_compile(const char *path, cpath *out)
-{
-    memset(out, 0, sizeof(*out));
-    int rc = compile_segments(path, out);
-    if (rc)
-        cpath_free(out);
-    return rc;
-}
-
-/* The first match in document order (a null value is a match). */
-static const dltc_value *cpath_first(const cpath *p, size_t k, const dltc_value *v)
-{
-    if (k == p->n)
-        return v;
-    const seg *s = &p->s[k];
-    if (s->kind == SEG_NAME) {
-        if (v->type != DLTC_TYPE_OBJECT)
-            return NULL;
-        for (uint32_t i = 0; i < v->len; i++)
-            if (v->u.obj[i].klen == s->nlen && memcmp(v->u.obj[i].key, s->name, s->nlen) == 0)
-                return cpath_first(p, k + 1, &v->u.obj[i].val);
-        return NULL;
-    }
-    if (s->kind == SEG_INDEX) {
-        if (v->type != DLTC_TYPE_ARRAY)
-            return NULL;
-        long i = s->index < 0 ? (long)v->len + s->index : s->index;
-        if (i < 0 || i >= (long)v->len)
-            return NULL;
-        return cpath_first(p, k + 1, &v->u.arr[i]);
-    }
-    /* wildcard: every item or member value */
-    if (v->type == DLTC_TYPE_ARRAY) {
-        for (uint32_t i = 0; i < v->len; i++) {
-            const dltc_value *m = cpath_first(p, k + 1, &v->u.arr[i]);
-            if (m)
-                return m;
-        }
-    } else if (v->type == DLTC_TYPE_OBJECT) {
-        for (uint32_t i = 0; i < v->len; i++) {
-            const dltc_value *m = cpath_first(p, k + 1, &v->u.obj[i].val);
-            if (m)
-                return m;
-        }
-    }
-    return NULL;
 }
 
 int dltc__incr_find(const char *path, const dltc_value *item, const dltc_value **out)
 {
-    cpath p;
+    dltc__jsonpath *p;
     int rc = cpath_compile(path, &p);
     if (rc)
         return rc;
-    *out = cpath_first(&p, 0, item);
-    cpath_free(&p);
+    *out = dltc__jsonpath_first(p, item);
+    dltc__jsonpath_free(p);
     return 0;
 }
 
@@ -813,7 +634,7 @@ enum { ORDER_NONE, ORDER_ASC, ORDER_DESC };
 
 struct dltc__incr_def {
     char *cursor_path;
-    cpath path;
+    dltc__jsonpath *path;
     dltc_arena arena;    /* initial and end values */
     dltc_value *initial; /* NULL: None */
     dltc_value *end;     /* NULL: None */
@@ -902,7 +723,7 @@ void dltc__incr_def_free(dltc__incr_def *d)
         return;
     dltc__free(d->cursor_path);
     dltc__free(d->primary_key);
-    cpath_free(&d->path);
+    dltc__jsonpath_free(d->path);
     dltc__arena_free(&d->arena);
     dltc__free(d);
 }
@@ -1301,7 +1122,7 @@ int dltc__incr_filter(dltc_incremental *inc, const dltc_value *item, int *keep)
 {
     const dltc__incr_def *d = inc->d;
     *keep = 0;
-    const dltc_value *v = cpath_first(&d->path, 0, item);
+    const dltc_value *v = dltc__jsonpath_first(d->path, item);
     if (!v || v->type == DLTC_TYPE_NULL) {
         inc->start_oor = inc->end_oor = 0;
         if (d->missing == MISSING_RAISE)
