@@ -11,5 +11,6 @@
 #include "dltc/pipeline.h"
 #include "dltc/http.h"
 #include "dltc/config.h"
+#include "dltc/rest.h"
 
 #endif

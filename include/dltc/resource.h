@@ -25,7 +25,8 @@ typedef struct dltc_yield dltc_yield;
 
 /* Yield JSON text: an array of items, JSON Lines, or one object. */
 DLTC_EXTERN int dltc_yield_json(dltc_yield *y, const char *json, size_t len);
-/* Yield one item built with the value API (typed values keep their types). */
+/* Yield one item built with the value API (typed values keep their types); an ARRAY yields
+ * each of its elements as an item (a page, as a list yielded in dlt). */
 DLTC_EXTERN int dltc_yield_value(dltc_yield *y, const dltc_value *item);
 /* A scratch doc for building items, cleared after every call of the resource function. */
 DLTC_EXTERN dltc_doc *dltc_yield_doc(dltc_yield *y);

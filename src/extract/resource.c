@@ -434,8 +434,14 @@ int dltc_yield_value(dltc_yield *y, const dltc_value *item)
         return dltc__error_set(DLTC_EINVALID, "resource '%s' yielded NULL", y->rr->r->name);
     if (yield_closed(y))
         return DLTC_ITEROVER;
-    y->items++;
-    int rc = deliver(y->x, y->rr, item, y->doc);
+    /* a yielded list is a page of items, as in dlt */
+    size_t n = item->type == DLTC_TYPE_ARRAY ? item->len : 1;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        y->items++;
+        rc = deliver(y->x, y->rr, item->type == DLTC_TYPE_ARRAY ? &item->u.arr[i] : item,
+                     y->doc);
+    }
     if (!rc && y->rr->inc)
         rc = dltc__incr_flush(y->rr->inc);
     return rc;

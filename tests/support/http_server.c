@@ -19,6 +19,7 @@ typedef struct {
     ts_http_reply replies[TS_MAX_REPLIES];
     size_t n;
     unsigned hits;
+    char seen[TS_MAX_REPLIES][512]; /* the first requests: "a=1&b=2" + " BODY <body>" */
 } ts_route;
 
 struct ts_http_server {
@@ -83,6 +84,20 @@ static enum MHD_Result echo_arg(void *cls, enum MHD_ValueKind kind, const char *
     if (value)
         text_puts(t, value);
     text_puts(t, "\n");
+    return MHD_YES;
+}
+
+static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    ts_text *t = cls;
+    (void)kind;
+    if (t->len)
+        text_puts(t, "&");
+    text_puts(t, key);
+    text_puts(t, "=");
+    if (value)
+        text_puts(t, value);
     return MHD_YES;
 }
 
@@ -172,13 +187,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
     ts_http_reply reply = {0};
     reply.echo = 1;
+    ts_text seen = {0};
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_arg, &seen);
+    if (rq->upload.len) {
+        text_puts(&seen, " BODY ");
+        text_put(&seen, rq->upload.data, rq->upload.len);
+    }
     pthread_mutex_lock(&s->mu);
     ts_route *route = find_route(s, url, 1);
     if (route) {
         if (route->n)
             reply = route->replies[route->hits < route->n ? route->hits : route->n - 1];
+        if (route->hits < TS_MAX_REPLIES)
+            snprintf(route->seen[route->hits], sizeof(route->seen[0]), "%s",
+                     seen.data ? seen.data : "");
         route->hits++;
     }
+    free(seen.data);
     pthread_mutex_unlock(&s->mu);
 
     for (unsigned waited = 0; waited < reply.delay_ms && !s->stopping; waited += 10) {
@@ -314,6 +339,15 @@ unsigned ts_http_server_hits(ts_http_server *s, const char *path)
     unsigned n = r ? r->hits : 0;
     pthread_mutex_unlock(&s->mu);
     return n;
+}
+
+void ts_http_server_request(ts_http_server *s, const char *path, unsigned k, char *buf,
+                            size_t size)
+{
+    pthread_mutex_lock(&s->mu);
+    ts_route *r = find_route(s, path, 0);
+    snprintf(buf, size, "%s", r && k < r->hits && k < TS_MAX_REPLIES ? r->seen[k] : "?");
+    pthread_mutex_unlock(&s->mu);
 }
 
 unsigned ts_http_server_connections(ts_http_server *s)

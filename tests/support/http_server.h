@@ -39,6 +39,10 @@ void ts_http_server_script(ts_http_server *s, const char *path, const ts_http_re
 /* Requests received on `path`; connections accepted since start. */
 unsigned ts_http_server_hits(ts_http_server *s, const char *path);
 unsigned ts_http_server_connections(ts_http_server *s);
+/* The k-th request (from 0, the first 8 since the script) on `path`: its decoded query
+ * arguments "a=1&b=2", then " BODY <body>" when it had one; "?" when there is none. */
+void ts_http_server_request(ts_http_server *s, const char *path, unsigned k, char *buf,
+                            size_t size);
 void ts_http_server_stop(ts_http_server *s);
 
 /*

@@ -1,0 +1,794 @@
+/*
+ * The REST client (dlt's RESTClient, reference §2.1): URL joining, header merging, auth, and
+ * the paginate loop — send, judge the status, parse the whole body, select the items, detect
+ * the paginator, move to the next page. A page is handed out only after all of that
+ * succeeded, so a response that never arrives whole can never yield half a page.
+ */
+#include "http/rest_int.h"
+#include "http/http.h"
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "formats/json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- URLs ---- */
+
+static int is_absolute(const char *u)
+{
+    return strncasecmp(u, "http://", 7) == 0 || strncasecmp(u, "https://", 8) == 0;
+}
+
+/* RESTClient._join_url: an absolute path is used as is; otherwise base.rstrip("/") + "/" +
+ * path.lstrip("/"); an empty path gives the base, an empty base the path. */
+static int join_url(dltc_buf *out, const char *base, const char *path)
+{
+    if (!path)
+        path = "";
+    if (!base)
+        base = "";
+    if (is_absolute(path) || !*base)
+        return dltc__buf_puts(out, path);
+    if (!*path)
+        return dltc__buf_puts(out, base);
+    size_t bl = strlen(base);
+    while (bl && base[bl - 1] == '/')
+        bl--;
+    while (*path == '/')
+        path++;
+    int rc = dltc__buf_put(out, base, bl);
+    if (!rc)
+        rc = dltc__buf_putc(out, '/');
+    return rc ? rc : dltc__buf_puts(out, path);
+}
+
+/* RFC 3986 §5.2.4: remove "." and ".." segments from `path` (n bytes) into `out`. */
+static int remove_dots(dltc_buf *out, const char *path, size_t n)
+{
+    size_t start = out->len;
+    size_t i = 0;
+    int rc = 0;
+    while (i < n && !rc) {
+        size_t e = i + 1;
+        while (e < n && path[e] != '/')
+            e++;
+        /* segment is path[i..e) starting with '/' (or not, for the first relative one) */
+        const char *seg = path + i + (path[i] == '/');
+        size_t sl = (size_t)(path + e - seg);
+        if (sl == 1 && seg[0] == '.') {
+            if (e == n)
+                rc = dltc__buf_putc(out, '/');
+        } else if (sl == 2 && seg[0] == '.' && seg[1] == '.') {
+            while (out->len > start && out->data[out->len - 1] != '/')
+                out->len--;
+            if (out->len > start)
+                out->len--;
+            if (e == n)
+                rc = dltc__buf_putc(out, '/');
+        } else {
+            rc = dltc__buf_put(out, path + i, e - i);
+        }
+        i = e;
+    }
+    if (!rc && out->data)
+        out->data[out->len] = '\0';
+    return rc;
+}
+
+/* Resolve `ref` against the absolute URL `base` (RFC 3986 §5.2, as urljoin does). */
+static int resolve_url(dltc_buf *out, const char *base, const char *ref)
+{
+    if (strstr(ref, "://") && strcspn(ref, ":") < strcspn(ref, "/?#"))
+        return dltc__buf_puts(out, ref);
+    const char *scheme_end = strstr(base, "://");
+    if (!scheme_end)
+        return dltc__error_set(DLTC_EINVALID, "cannot resolve a relative URL against '%s'", base);
+    const char *auth = scheme_end + 3;
+    const char *path = auth + strcspn(auth, "/?#");
+    int rc;
+    if (ref[0] == '/' && ref[1] == '/') { /* network-path reference: keep the scheme */
+        rc = dltc__buf_put(out, base, (size_t)(auth - 2 - base));
+        return rc ? rc : dltc__buf_puts(out, ref);
+    }
+    rc = dltc__buf_put(out, base, (size_t)(path - base));
+    size_t plen = strcspn(path, "?#");
+    if (rc)
+        return rc;
+    if (!*ref) /* same document */
+        return dltc__buf_put(out, path, strcspn(path, "#"));
+    if (ref[0] == '?' || ref[0] == '#') {
+        rc = dltc__buf_put(out, path, ref[0] == '?' ? plen : strcspn(path, "#"));
+        return rc ? rc : dltc__buf_puts(out, ref);
+    }
+    size_t rpath = strcspn(ref, "?#");
+    dltc_buf merged = DLTC_BUF_INIT;
+    if (ref[0] == '/') {
+        rc = dltc__buf_put(&merged, ref, rpath);
+    } else {
+        /* base path up to its last '/', then the reference */
+        size_t dir = plen;
+        while (dir && path[dir - 1] != '/')
+            dir--;
+        rc = dir ? dltc__buf_put(&merged, path, dir) : dltc__buf_putc(&merged, '/');
+        if (!rc)
+            rc = dltc__buf_put(&merged, ref, rpath);
+    }
+    if (!rc)
+        rc = remove_dots(out, merged.data ? merged.data : "", merged.len);
+    if (!rc)
+        rc = dltc__buf_puts(out, ref + rpath);
+    dltc__buf_free(&merged);
+    return rc;
+}
+
+/* ---- the request a paginator changes ---- */
+
+int dltc__rest_request_init(dltc_rest_request *req, const char *method, const char *url)
+{
+    memset(req, 0, sizeof(*req));
+    req->method = dltc__strdup(method && *method ? method : "GET");
+    req->url = dltc__strdup(url);
+    if (!req->method || !req->url)
+        return dltc__error_oom();
+    for (char *m = req->method; *m; m++)
+        if (*m >= 'a' && *m <= 'z')
+            *m = (char)(*m - 'a' + 'A');
+    return 0;
+}
+
+void dltc__rest_request_free(dltc_rest_request *req)
+{
+    dltc__free(req->method);
+    dltc__free(req->url);
+    for (size_t i = 0; i < req->n; i++) {
+        dltc__free(req->names[i]);
+        dltc__free(req->values[i]);
+    }
+    dltc__free(req->names);
+    dltc__free(req->values);
+    dltc_doc_free(req->doc);
+    memset(req, 0, sizeof(*req));
+}
+
+const char *dltc_rest_request_url(const dltc_rest_request *req)
+{
+    return req->url;
+}
+
+const char *dltc_rest_request_param(const dltc_rest_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->n; i++)
+        if (strcmp(req->names[i], name) == 0)
+            return req->values[i];
+    return NULL;
+}
+
+int dltc_rest_request_set_url(dltc_rest_request *req, const char *url)
+{
+    if (!url || !*url)
+        return dltc__error_set(DLTC_EINVALID, "paginator: empty next URL");
+    dltc_buf b = DLTC_BUF_INIT;
+    int rc = resolve_url(&b, req->url, url);
+    if (rc) {
+        dltc__buf_free(&b);
+        return rc;
+    }
+    dltc__free(req->url);
+    req->url = dltc__buf_detach(&b);
+    return req->url ? 0 : dltc__error_oom();
+}
+
+int dltc_rest_request_set_param(dltc_rest_request *req, const char *name, const char *value)
+{
+    if (!name || !*name)
+        return dltc__error_set(DLTC_EINVALID, "request parameter without a name");
+    for (size_t i = 0; i < req->n; i++) {
+        if (strcmp(req->names[i], name) != 0)
+            continue;
+        if (!value) { /* remove, keeping the order */
+            dltc__free(req->names[i]);
+            dltc__free(req->values[i]);
+            memmove(req->names + i, req->names + i + 1, (req->n - i - 1) * sizeof(char *));
+            memmove(req->values + i, req->values + i + 1, (req->n - i - 1) * sizeof(char *));
+            req->n--;
+            return 0;
+        }
+        char *v = dltc__strdup(value);
+        if (!v)
+            return dltc__error_oom();
+        dltc__free(req->values[i]);
+        req->values[i] = v;
+        return 0;
+    }
+    if (!value)
+        return 0;
+    if (req->n == req->cap) {
+        size_t cap = req->cap ? req->cap * 2 : 8;
+        char **nn = dltc__realloc(req->names, cap * sizeof(char *));
+        if (!nn)
+            return dltc__error_oom();
+        req->names = nn;
+        char **nv = dltc__realloc(req->values, cap * sizeof(char *));
+        if (!nv)
+            return dltc__error_oom();
+        req->values = nv;
+        req->cap = cap;
+    }
+    char *n = dltc__strdup(name), *v = dltc__strdup(value);
+    if (!n || !v) {
+        dltc__free(n);
+        dltc__free(v);
+        return dltc__error_oom();
+    }
+    req->names[req->n] = n;
+    req->values[req->n] = v;
+    req->n++;
+    return 0;
+}
+
+void dltc_rest_request_clear_params(dltc_rest_request *req)
+{
+    for (size_t i = 0; i < req->n; i++) {
+        dltc__free(req->names[i]);
+        dltc__free(req->values[i]);
+    }
+    req->n = 0;
+}
+
+static int body_set_json(dltc_rest_request *req, const char *json)
+{
+    dltc_doc_free(req->doc);
+    req->doc = NULL;
+    req->json = NULL;
+    if (!json)
+        return 0;
+    int rc = dltc_doc_new(&req->doc);
+    if (!rc)
+        rc = dltc_doc_parse_json(req->doc, json, strlen(json), &req->json);
+    if (rc)
+        dltc__error_prefix("request JSON body: ");
+    return rc;
+}
+
+int dltc_rest_request_set_body(dltc_rest_request *req, const char *path, const char *json)
+{
+    if (!path || !*path || !json)
+        return dltc__error_set(DLTC_EINVALID, "request body: a path and a JSON value are needed");
+    int rc = 0;
+    if (!req->doc && (rc = dltc_doc_new(&req->doc)))
+        return rc;
+    if (!req->json && !(req->json = dltc_value_object(req->doc)))
+        return dltc_error_last()->code;
+    if (req->json->type != DLTC_TYPE_OBJECT)
+        return dltc__error_set(DLTC_EINVALID, "request body: not a JSON object, cannot set '%s'",
+                               path);
+    dltc_value *val;
+    if ((rc = dltc_doc_parse_json(req->doc, json, strlen(json), &val))) {
+        dltc__error_prefix("request body path '%s': ", path);
+        return rc;
+    }
+    /* walk/create the objects on the way; the builder replaces repeated keys in place */
+    dltc_value *obj = req->json;
+    const char *p = path;
+    for (;;) {
+        size_t k = strcspn(p, ".");
+        if (!k)
+            return dltc__error_set(DLTC_EINVALID, "request body path '%s': empty key", path);
+        char key[256];
+        if (k >= sizeof key)
+            return dltc__error_set(DLTC_ELIMIT, "request body path '%s': key too long", path);
+        memcpy(key, p, k);
+        key[k] = '\0';
+        if (!p[k]) /* dltc_object_set copies the key (ours is on the stack) */
+            return dltc_object_set(req->doc, obj, key, val);
+        dltc_value *next = NULL;
+        for (uint32_t i = 0; i < obj->len; i++)
+            if (obj->u.obj[i].klen == k && memcmp(obj->u.obj[i].key, key, k) == 0)
+                next = &obj->u.obj[i].val;
+        if (!next || next->type != DLTC_TYPE_OBJECT) {
+            dltc_value *empty = dltc_value_object(req->doc);
+            if (!empty)
+                return dltc_error_last()->code;
+            if ((rc = dltc_object_set(req->doc, obj, key, empty)))
+                return rc;
+            for (uint32_t i = 0; i < obj->len; i++)
+                if (obj->u.obj[i].klen == k && memcmp(obj->u.obj[i].key, key, k) == 0)
+                    next = &obj->u.obj[i].val;
+        }
+        obj = next;
+        p += k + 1;
+    }
+}
+
+/* ---- the client ---- */
+
+struct dltc_rest_client {
+    char *base_url;
+    dltc_http_pair *headers; /* owned copies */
+    size_t n_headers;
+    dltc_auth *auth;
+    dltc_paginator *paginator;
+    char *data_selector;
+    dltc_http_options http;
+    dltc_http_client *conn;
+};
+
+static const dltc_config_field RUNTIME_FIELDS[] = {
+    {"request_timeout", DLTC_TYPE_DOUBLE, 0, 1},
+    {"request_max_attempts", DLTC_TYPE_INT, 0, 1},
+    {"request_backoff_factor", DLTC_TYPE_DOUBLE, 0, 1},
+    {"request_max_retry_delay", DLTC_TYPE_DOUBLE, 0, 1},
+    {"http_show_error_body", DLTC_TYPE_BOOL, 0, 1},
+    {"http_max_error_body_length", DLTC_TYPE_INT, 0, 1},
+};
+
+int dltc_http_options_from_config(dltc_http_options *o, dltc_config *cfg)
+{
+    static const char *const sections[] = {"runtime", NULL};
+    const dltc_value *v;
+    int rc = dltc_config_resolve(&v, cfg, sections, RUNTIME_FIELDS,
+                                 sizeof RUNTIME_FIELDS / sizeof RUNTIME_FIELDS[0],
+                                 "RuntimeConfiguration");
+    if (rc)
+        return rc;
+    const dltc_value *f;
+    if ((f = dltc_object_get(v, "request_timeout"))) {
+        if (!(f->u.d > 0))
+            return dltc__error_set(DLTC_EINVALID, "runtime.request_timeout must be > 0");
+        o->timeout = f->u.d;
+    }
+    if ((f = dltc_object_get(v, "request_max_attempts"))) {
+        if (f->u.i < 1 || f->u.i > 1000)
+            return dltc__error_set(DLTC_EINVALID,
+                                   "runtime.request_max_attempts must be 1..1000, not %lld",
+                                   (long long)f->u.i);
+        o->max_attempts = (int)f->u.i;
+    }
+    if ((f = dltc_object_get(v, "request_backoff_factor"))) {
+        if (f->u.d < 0)
+            return dltc__error_set(DLTC_EINVALID, "runtime.request_backoff_factor must be >= 0");
+        o->backoff_factor = f->u.d;
+    }
+    if ((f = dltc_object_get(v, "request_max_retry_delay"))) {
+        if (f->u.d < 0)
+            return dltc__error_set(DLTC_EINVALID, "runtime.request_max_retry_delay must be >= 0");
+        o->max_retry_delay = f->u.d;
+    }
+    if ((f = dltc_object_get(v, "http_show_error_body")))
+        o->show_error_body = f->u.i != 0;
+    if ((f = dltc_object_get(v, "http_max_error_body_length"))) {
+        if (f->u.i < 0)
+            return dltc__error_set(DLTC_EINVALID,
+                                   "runtime.http_max_error_body_length must be >= 0");
+        o->max_error_body_length = (size_t)f->u.i;
+    }
+    return 0;
+}
+
+void dltc_rest_client_free(dltc_rest_client *c)
+{
+    if (!c)
+        return;
+    dltc__free(c->base_url);
+    for (size_t i = 0; i < c->n_headers; i++) {
+        dltc__free((char *)c->headers[i].name);
+        dltc__free((char *)c->headers[i].value);
+    }
+    dltc__free(c->headers);
+    dltc__free(c->data_selector);
+    dltc_http_client_free(c->conn);
+    dltc__free(c);
+}
+
+int dltc_rest_client_new(dltc_rest_client **out, const dltc_rest_client_options *o)
+{
+    *out = NULL;
+    dltc_rest_client_options defaults = DLTC_REST_CLIENT_OPTIONS_INIT;
+    if (!o)
+        o = &defaults;
+    if (o->version != DLTC_REST_CLIENT_OPTIONS_VERSION)
+        return dltc__error_set(DLTC_EINVALID, "rest client options: version %u not supported",
+                               o->version);
+    dltc_rest_client *c = dltc__calloc(1, sizeof(*c));
+    if (!c)
+        return dltc__error_oom();
+    int rc = 0;
+    if (o->base_url && *o->base_url && !is_absolute(o->base_url)) {
+        rc = dltc__error_set(DLTC_EINVALID, "rest client: base_url must start with http:// or "
+                                            "https://");
+        goto fail;
+    }
+    c->base_url = dltc__strdup(o->base_url ? o->base_url : "");
+    c->data_selector = o->data_selector ? dltc__strdup(o->data_selector) : NULL;
+    if (!c->base_url || (o->data_selector && !c->data_selector))
+        goto oom;
+    if (o->n_headers) {
+        if (!(c->headers = dltc__calloc(o->n_headers, sizeof(*c->headers))))
+            goto oom;
+        for (size_t i = 0; i < o->n_headers; i++, c->n_headers++) {
+            c->headers[i].name = dltc__strdup(o->headers[i].name ? o->headers[i].name : "");
+            c->headers[i].value = dltc__strdup(o->headers[i].value ? o->headers[i].value : "");
+            if (!c->headers[i].name || !c->headers[i].value) {
+                c->n_headers++;
+                goto oom;
+            }
+        }
+    }
+    c->auth = o->auth;
+    c->paginator = o->paginator;
+    if (o->http) {
+        c->http = *o->http;
+    } else {
+        dltc_http_options d = DLTC_HTTP_OPTIONS_INIT;
+        c->http = d;
+        dltc_config *cfg = o->config;
+        if (!cfg && (rc = dltc_config_open(&cfg, NULL)))
+            goto fail;
+        rc = dltc_http_options_from_config(&c->http, cfg);
+        if (!o->config)
+            dltc_config_free(cfg);
+        if (rc)
+            goto fail;
+    }
+    /* statuses are judged here (hooks, error bodies), not by the transport */
+    dltc_http_options conn = c->http;
+    conn.raise_for_status = 0;
+    if ((rc = dltc_http_client_new(&c->conn, &conn)))
+        goto fail;
+    *out = c;
+    return 0;
+oom:
+    rc = dltc__error_oom();
+fail:
+    dltc_rest_client_free(c);
+    return rc;
+}
+
+const dltc_http_options *dltc_rest_client_http_options(const dltc_rest_client *c)
+{
+    return &c->http;
+}
+
+/* Send `req` once (with the HTTP client's retries): client headers, then the request's own
+ * (they win), then auth. */
+static int send_request(dltc_http_response **out, dltc_rest_client *c, dltc_auth *auth,
+                        dltc_rest_request *req, const dltc_http_pair *headers, size_t n_headers)
+{
+    size_t cap = c->n_headers + n_headers + 4;
+    dltc_http_pair *hs = dltc__calloc(cap, sizeof(*hs));
+    if (!hs)
+        return dltc__error_oom();
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_headers; i++) {
+        int overridden = 0;
+        for (size_t k = 0; k < n_headers; k++)
+            if (headers[k].name && strcasecmp(headers[k].name, c->headers[i].name) == 0)
+                overridden = 1;
+        if (!overridden)
+            hs[n++] = c->headers[i];
+    }
+    for (size_t k = 0; k < n_headers; k++)
+        hs[n++] = headers[k];
+    char *json = NULL;
+    int rc = 0;
+    if (auth && (rc = dltc__auth_apply(auth, c->conn, req, hs, &n)))
+        goto done;
+    if (req->json && (rc = dltc_value_to_json(&json, NULL, req->json)))
+        goto done;
+    dltc_http_pair *params = req->n ? dltc__calloc(req->n, sizeof(*params)) : NULL;
+    if (req->n && !params) {
+        rc = dltc__error_oom();
+        goto done;
+    }
+    for (size_t i = 0; i < req->n; i++) {
+        params[i].name = req->names[i];
+        params[i].value = req->values[i];
+    }
+    dltc_http_request hr = DLTC_HTTP_REQUEST_INIT;
+    hr.method = req->method;
+    hr.url = req->url;
+    hr.params = params;
+    hr.n_params = req->n;
+    hr.headers = hs;
+    hr.n_headers = n;
+    hr.json = json;
+    rc = dltc_http_client_send(out, c->conn, &hr);
+    dltc__free(params);
+done:
+    dltc_free(json);
+    dltc__free(hs);
+    return rc;
+}
+
+/* ---- paginate ---- */
+
+struct dltc_rest_pages {
+    dltc_rest_client *client;
+    dltc_rest_client *own_client; /* dltc_paginate's */
+    dltc_auth *auth;
+    dltc_paginator *template;     /* borrowed; NULL = auto */
+    dltc_paginator *paginator;    /* ours, after the first page */
+    char *data_selector;
+    dltc_http_pair *headers;
+    size_t n_headers;
+    int (*hook)(const dltc_http_response *, void *);
+    void *hook_payload;
+    dltc_rest_request req;
+    int started, finished;
+    size_t count;
+    dltc_http_response *resp;
+    dltc_doc *doc;
+    dltc_value *body;
+    const dltc_value *items;
+};
+
+void dltc_rest_pages_free(dltc_rest_pages *pg)
+{
+    if (!pg)
+        return;
+    dltc__rest_request_free(&pg->req);
+    dltc_paginator_free(pg->paginator);
+    dltc__free(pg->data_selector);
+    for (size_t i = 0; i < pg->n_headers; i++) {
+        dltc__free((char *)pg->headers[i].name);
+        dltc__free((char *)pg->headers[i].value);
+    }
+    dltc__free(pg->headers);
+    dltc_http_response_free(pg->resp);
+    dltc_doc_free(pg->doc);
+    dltc_rest_client_free(pg->own_client);
+    dltc__free(pg);
+}
+
+/* Copy the request parts of `o` into `req` (URL joined to the client's base). */
+static int request_from_options(dltc_rest_request *req, const dltc_rest_client *c,
+                                const dltc_rest_paginate_options *o)
+{
+    memset(req, 0, sizeof(*req));
+    dltc_buf url = DLTC_BUF_INIT;
+    int rc = join_url(&url, c->base_url, o->path);
+    if (!rc && !url.len)
+        rc = dltc__error_set(DLTC_EINVALID, "rest client: no URL (neither base_url nor path)");
+    if (!rc && !is_absolute(url.data))
+        rc = dltc__error_set(DLTC_EINVALID, "rest client: '%s' is not an http(s) URL",
+                             url.data);
+    if (!rc)
+        rc = dltc__rest_request_init(req, o->method, url.data);
+    dltc__buf_free(&url);
+    for (size_t i = 0; i < o->n_params && !rc; i++)
+        if (o->params[i].name)
+            rc = dltc_rest_request_set_param(req, o->params[i].name,
+                                             o->params[i].value ? o->params[i].value : "");
+    if (!rc && o->json)
+        rc = body_set_json(req, o->json);
+    return rc;
+}
+
+int dltc_rest_paginate(dltc_rest_pages **out, dltc_rest_client *client,
+                       const dltc_rest_paginate_options *o)
+{
+    *out = NULL;
+    dltc_rest_paginate_options defaults = DLTC_REST_PAGINATE_OPTIONS_INIT;
+    if (!o)
+        o = &defaults;
+    if (o->version != DLTC_REST_PAGINATE_OPTIONS_VERSION)
+        return dltc__error_set(DLTC_EINVALID, "paginate options: version %u not supported",
+                               o->version);
+    if (!client)
+        return dltc__error_set(DLTC_EINVALID, "paginate needs a client");
+    dltc_rest_pages *pg = dltc__calloc(1, sizeof(*pg));
+    if (!pg)
+        return dltc__error_oom();
+    pg->client = client;
+    pg->auth = o->auth ? o->auth : client->auth;
+    pg->template = o->paginator ? o->paginator : client->paginator;
+    pg->hook = o->response_hook;
+    pg->hook_payload = o->hook_payload;
+    const char *sel = o->data_selector ? o->data_selector : client->data_selector;
+    int rc = 0;
+    if (sel && !(pg->data_selector = dltc__strdup(sel)))
+        rc = dltc__error_oom();
+    if (!rc && o->n_headers) {
+        if (!(pg->headers = dltc__calloc(o->n_headers, sizeof(*pg->headers))))
+            rc = dltc__error_oom();
+        for (size_t i = 0; i < o->n_headers && !rc; i++) {
+            pg->headers[i].name = dltc__strdup(o->headers[i].name ? o->headers[i].name : "");
+            pg->headers[i].value = dltc__strdup(o->headers[i].value ? o->headers[i].value : "");
+            pg->n_headers++;
+            if (!pg->headers[i].name || !pg->headers[i].value)
+                rc = dltc__error_oom();
+        }
+    }
+    if (!rc)
+        rc = request_from_options(&pg->req, client, o);
+    if (!rc)
+        rc = dltc_doc_new(&pg->doc);
+    if (rc) {
+        dltc_rest_pages_free(pg);
+        return rc;
+    }
+    *out = pg;
+    return 0;
+}
+
+int dltc_paginate(dltc_rest_pages **out, const char *url, const dltc_rest_paginate_options *o)
+{
+    *out = NULL;
+    if (o && o->path)
+        return dltc__error_set(DLTC_EINVALID, "dltc_paginate takes the URL, not a path");
+    dltc_rest_client_options co = DLTC_REST_CLIENT_OPTIONS_INIT;
+    co.base_url = url;
+    dltc_rest_client *c;
+    int rc = dltc_rest_client_new(&c, &co);
+    if (rc)
+        return rc;
+    if ((rc = dltc_rest_paginate(out, c, o))) {
+        dltc_rest_client_free(c);
+        return rc;
+    }
+    (*out)->own_client = c;
+    return 0;
+}
+
+/* The status, unless a hook judges it: dlt's HTTPError text. */
+static int judge(dltc_rest_pages *pg, const dltc_http_response *r)
+{
+    if (pg->hook) {
+        int h = pg->hook(r, pg->hook_payload);
+        if (h < 0 && !dltc_error_last()->code)
+            dltc__error_set(h, "response hook failed (%d)", h);
+        return h;
+    }
+    return dltc_http_response_check_with(r, &pg->client->http);
+}
+
+/* Parse the whole body as JSON (an empty body is no JSON: NULL). */
+static int parse_body(dltc_rest_pages *pg)
+{
+    size_t len;
+    const char *b = dltc_http_response_body(pg->resp, &len);
+    size_t i = 0;
+    while (i < len && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t'))
+        i++;
+    pg->body = NULL;
+    if (i == len)
+        return 0;
+    int rc = dltc_doc_parse_json(pg->doc, b, len, &pg->body);
+    if (rc) {
+        dltc_buf u = DLTC_BUF_INIT;
+        char why[256];
+        snprintf(why, sizeof why, "%s", dltc_error_last()->message);
+        rc = dltc__http_url_redact(&u, dltc_http_response_url(pg->resp))
+                 ? dltc__error_oom()
+                 : dltc__error_set(DLTC_EPARSE, "%s %s: the response is not JSON: %s",
+                                   pg->req.method, u.data, why);
+        dltc__buf_free(&u);
+    }
+    return rc;
+}
+
+static int next_page(dltc_rest_pages *pg, const dltc_value **items)
+{
+    int rc;
+    if (!pg->started) {
+        pg->started = 1;
+        if (pg->template && !dltc__paginator_is_auto(pg->template)) {
+            if ((rc = dltc__paginator_clone(&pg->paginator, pg->template)) ||
+                (rc = dltc__paginator_init_request(pg->paginator, &pg->req)))
+                return rc;
+        }
+    }
+    dltc_http_response_free(pg->resp);
+    pg->resp = NULL;
+    dltc_doc_clear(pg->doc);
+    pg->body = NULL;
+    pg->items = NULL;
+    if ((rc = send_request(&pg->resp, pg->client, pg->auth, &pg->req, pg->headers,
+                           pg->n_headers)))
+        return rc;
+    rc = judge(pg, pg->resp);
+    if (rc == DLTC_REST_HOOK_IGNORE)
+        return DLTC_ITEROVER;
+    if (rc)
+        return rc;
+    if ((rc = parse_body(pg)))
+        return rc;
+    if (!pg->data_selector && (rc = dltc__selector_detect(&pg->data_selector, pg->body)))
+        return rc;
+    if (pg->body) {
+        if ((rc = dltc__selector_apply(&pg->items, pg->doc, pg->body, pg->data_selector)))
+            return rc;
+    } else {
+        dltc_value *empty = dltc_value_array(pg->doc);
+        if (!empty)
+            return dltc_error_last()->code;
+        pg->items = empty;
+    }
+    if (!pg->paginator) {
+        double score;
+        if ((rc = dltc__paginator_detect(&pg->paginator, &score, pg->resp, pg->body)))
+            return rc;
+    }
+    if ((rc = dltc__paginator_update_state(pg->paginator, pg->resp, pg->body, pg->items)))
+        return rc;
+    if (dltc__paginator_has_next(pg->paginator)) {
+        if ((rc = dltc__paginator_update_request(pg->paginator, &pg->req)))
+            return rc;
+    } else {
+        pg->finished = 1;
+    }
+    pg->count++;
+    *items = pg->items;
+    return 0;
+}
+
+int dltc_rest_pages_next(dltc_rest_pages *pg, const dltc_value **items)
+{
+    *items = NULL;
+    if (pg->finished)
+        return DLTC_ITEROVER;
+    int rc = next_page(pg, items);
+    if (rc) {
+        pg->finished = 1;
+        *items = NULL;
+    }
+    return rc;
+}
+
+const dltc_http_response *dltc_rest_pages_response(const dltc_rest_pages *pg)
+{
+    return pg->resp;
+}
+
+const dltc_value *dltc_rest_pages_body(const dltc_rest_pages *pg)
+{
+    return pg->body;
+}
+
+dltc_paginator *dltc_rest_pages_paginator(dltc_rest_pages *pg)
+{
+    return pg->paginator ? pg->paginator : pg->template;
+}
+
+const char *dltc_rest_pages_data_selector(const dltc_rest_pages *pg)
+{
+    return pg->data_selector;
+}
+
+size_t dltc_rest_pages_count(const dltc_rest_pages *pg)
+{
+    return pg->count;
+}
+
+int dltc_rest_request_send(dltc_http_response **out, dltc_rest_client *c,
+                           const dltc_rest_paginate_options *o)
+{
+    *out = NULL;
+    dltc_rest_paginate_options defaults = DLTC_REST_PAGINATE_OPTIONS_INIT;
+    if (!o)
+        o = &defaults;
+    dltc_rest_request req;
+    int rc = request_from_options(&req, c, o);
+    dltc_http_response *r = NULL;
+    if (!rc)
+        rc = send_request(&r, c, o->auth ? o->auth : c->auth, &req, o->headers, o->n_headers);
+    if (!rc) {
+        if (o->response_hook) {
+            int h = o->response_hook(r, o->hook_payload);
+            rc = h < 0 ? h : 0;
+        } else {
+            rc = dltc_http_response_check_with(r, &c->http);
+        }
+    }
+    dltc__rest_request_free(&req);
+    if (rc) {
+        dltc_http_response_free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
