@@ -246,8 +246,20 @@ int dltc_pipeline_open(dltc_pipeline **out, const char *name, const dltc_pipelin
         dltc_state *st = &p->state;
         if (!st->pipeline_name)
             st->pipeline_name = dltc__strdup(name);
-        dltc__free(st->dataset_name);
-        st->dataset_name = dltc__strdup(p->dataset);
+        if (!opts->dataset_name && st->dataset_name && *st->dataset_name) {
+            /* an existing pipeline keeps its dataset unless one is given, as dlt restores
+             * dataset_name from the state (dlt pipeline NAME query/info find the data) */
+            char *d = dltc__strdup(st->dataset_name);
+            if (d) {
+                dltc__free(p->dataset);
+                p->dataset = d;
+            } else {
+                rc = dltc__error_oom();
+            }
+        } else {
+            dltc__free(st->dataset_name);
+            st->dataset_name = dltc__strdup(p->dataset);
+        }
         if (!st->default_schema_name)
             st->default_schema_name = dltc__strdup(p->schema_name);
         dltc__free(st->destination_type);
