@@ -304,6 +304,39 @@ int dltc_rest_request_set_body(dltc_rest_request *req, const char *path, const c
     }
 }
 
+/* ---- owned copies of header lists ---- */
+
+static void pairs_free(dltc_http_pair *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        dltc__free((char *)p[i].name);
+        dltc__free((char *)p[i].value);
+    }
+    dltc__free(p);
+}
+
+static int pairs_copy(dltc_http_pair **out, size_t *nout, const dltc_http_pair *src, size_t n)
+{
+    *out = NULL;
+    *nout = 0;
+    if (!n)
+        return 0;
+    dltc_http_pair *p = dltc__calloc(n, sizeof(*p));
+    if (!p)
+        return dltc__error_oom();
+    for (size_t i = 0; i < n; i++) {
+        p[i].name = dltc__strdup(src[i].name ? src[i].name : "");
+        p[i].value = dltc__strdup(src[i].value ? src[i].value : "");
+        if (!p[i].name || !p[i].value) {
+            pairs_free(p, i + 1);
+            return dltc__error_oom();
+        }
+    }
+    *out = p;
+    *nout = n;
+    return 0;
+}
+
 /* ---- the client ---- */
 
 struct dltc_rest_client {
@@ -374,11 +407,7 @@ void dltc_rest_client_free(dltc_rest_client *c)
     if (!c)
         return;
     dltc__free(c->base_url);
-    for (size_t i = 0; i < c->n_headers; i++) {
-        dltc__free((char *)c->headers[i].name);
-        dltc__free((char *)c->headers[i].value);
-    }
-    dltc__free(c->headers);
+    pairs_free(c->headers, c->n_headers);
     dltc__free(c->data_selector);
     dltc_http_client_free(c->conn);
     dltc__free(c);
@@ -406,18 +435,8 @@ int dltc_rest_client_new(dltc_rest_client **out, const dltc_rest_client_options 
     c->data_selector = o->data_selector ? dltc__strdup(o->data_selector) : NULL;
     if (!c->base_url || (o->data_selector && !c->data_selector))
         goto oom;
-    if (o->n_headers) {
-        if (!(c->headers = dltc__calloc(o->n_headers, sizeof(*c->headers))))
-            goto oom;
-        for (size_t i = 0; i < o->n_headers; i++, c->n_headers++) {
-            c->headers[i].name = dltc__strdup(o->headers[i].name ? o->headers[i].name : "");
-            c->headers[i].value = dltc__strdup(o->headers[i].value ? o->headers[i].value : "");
-            if (!c->headers[i].name || !c->headers[i].value) {
-                c->n_headers++;
-                goto oom;
-            }
-        }
-    }
+    if ((rc = pairs_copy(&c->headers, &c->n_headers, o->headers, o->n_headers)))
+        goto fail;
     c->auth = o->auth;
     c->paginator = o->paginator;
     if (o->http) {
@@ -533,11 +552,7 @@ void dltc_rest_pages_free(dltc_rest_pages *pg)
     dltc__rest_request_free(&pg->req);
     dltc_paginator_free(pg->paginator);
     dltc__free(pg->data_selector);
-    for (size_t i = 0; i < pg->n_headers; i++) {
-        dltc__free((char *)pg->headers[i].name);
-        dltc__free((char *)pg->headers[i].value);
-    }
-    dltc__free(pg->headers);
+    pairs_free(pg->headers, pg->n_headers);
     dltc_http_response_free(pg->resp);
     dltc_doc_free(pg->doc);
     dltc_rest_client_free(pg->own_client);
@@ -592,17 +607,8 @@ int dltc_rest_paginate(dltc_rest_pages **out, dltc_rest_client *client,
     int rc = 0;
     if (sel && !(pg->data_selector = dltc__strdup(sel)))
         rc = dltc__error_oom();
-    if (!rc && o->n_headers) {
-        if (!(pg->headers = dltc__calloc(o->n_headers, sizeof(*pg->headers))))
-            rc = dltc__error_oom();
-        for (size_t i = 0; i < o->n_headers && !rc; i++) {
-            pg->headers[i].name = dltc__strdup(o->headers[i].name ? o->headers[i].name : "");
-            pg->headers[i].value = dltc__strdup(o->headers[i].value ? o->headers[i].value : "");
-            pg->n_headers++;
-            if (!pg->headers[i].name || !pg->headers[i].value)
-                rc = dltc__error_oom();
-        }
-    }
+    if (!rc)
+        rc = pairs_copy(&pg->headers, &pg->n_headers, o->headers, o->n_headers);
     if (!rc)
         rc = request_from_options(&pg->req, client, o);
     if (!rc)
