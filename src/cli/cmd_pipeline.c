@@ -31,18 +31,18 @@ static const char HELP[] =
     "the destination and the schema; without --yes (-y) it only prints what it would drop.\n"
     "sync takes the state and schemas from the destination (the newest state committed with\n"
     "a completed load); it also works for a pipeline with no working dir yet (a new machine).\n"
-    "Options valid everywhere: --pipelines-dir DIR, --credentials PATH (database),\n"
-    "--dataset NAME.\n"
+    "Options valid everywhere: --pipelines-dir DIR, --credentials C (database file or URL),\n"
+    "--dataset NAME, --destination D (default: the pipeline's, else duckdb).\n"
     "\n"
     "exit codes: 0 success, 1 failure (no such pipeline, package or table, SQL error),\n"
     "2 usage error\n";
 
-enum { O_LIST, O_PDIR, O_FORMAT, O_VERBOSE, O_CREDS, O_DATASET, O_YES, O_HELP };
+enum { O_LIST, O_PDIR, O_FORMAT, O_VERBOSE, O_CREDS, O_DATASET, O_YES, O_DEST, O_HELP };
 static const cli_option OPTS[] = {{"list-pipelines", 'l', 0}, {"pipelines-dir", 0, 1},
                                   {"format", 0, 1},          {"verbose", 'v', 0},
                                   {"credentials", 0, 1},     {"dataset", 0, 1},
-                                  {"yes", 'y', 0},           {"help", 'h', 0},
-                                  {NULL, 0, 0}};
+                                  {"yes", 'y', 0},           {"destination", 0, 1},
+                                  {"help", 'h', 0},          {NULL, 0, 0}};
 
 /* op name, fewest and most arguments after it (-1: any number) */
 static const struct {
@@ -187,6 +187,7 @@ int cmd_pipeline(int argc, char **argv)
         case O_VERBOSE: verbose = 1; break;
         case O_CREDS: po.credentials = v; break;
         case O_DATASET: po.dataset_name = v; break;
+        case O_DEST: po.destination = v; break;
         case O_YES: yes = 1; break;
         case O_HELP: fputs(HELP, stdout); free(pos); return CLI_OK;
         }

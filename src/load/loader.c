@@ -1,5 +1,5 @@
-/* The loader (see loader.h). DuckDB now; the SQL it writes is the shared kind so the
- * Postgres destination can reuse the flow. Order inside the package's transaction: schema
+/* The loader (see loader.h) for SQL destinations (DuckDB, Postgres, MotherDuck) through the
+ * dltc_dest interface; the SQL it writes takes the destination's dialect. Order inside the package's transaction: schema
  * migration, truncation (replace, truncate-and-insert), staging tables for the merge and
  * staging-replace chains, every job file (into its final table or its staging table), the
  * follow-up jobs (merge.c), _dlt_version, _dlt_loads, COMMIT. */
@@ -11,7 +11,7 @@
 #include "common/time.h"
 #include "dltc/schema.h"
 #include "formats/json.h"
-#include "load/destinations/duckdb.h"
+#include "load/destination.h"
 #include "load/merge.h"
 #include "load/sql.h"
 #include "schema/schema_io.h"
@@ -43,7 +43,7 @@ static const char *job_format(const char *file)
 }
 
 /* Rows of a table that a load put there (for a package found already loaded). */
-static int loaded_rows(dltc_duckdb *db, const char *dataset, const char *table,
+static int loaded_rows(dltc_dest *db, const char *dataset, const char *table,
                        const char *load_id, uint64_t *n)
 {
     dltc_buf q = DLTC_BUF_INIT;
@@ -57,7 +57,7 @@ static int loaded_rows(dltc_duckdb *db, const char *dataset, const char *table,
     if (!rc)
         rc = dltc__sql_string(&q, load_id, strlen(load_id));
     if (!rc)
-        rc = dltc__duckdb_query(db, q.data, &rows);
+        rc = dltc__dest_query(db, q.data, &rows);
     if (!rc && dltc_rows_count(rows) == 1)
         *n = (uint64_t)dltc_value_get_int(dltc_rows_get(rows, 0, 0));
     dltc_rows_free(rows);
@@ -84,25 +84,25 @@ static int add_count(dltc_load_result *r, const char *table, uint64_t rows)
     return 0;
 }
 
-static int exec_buf(dltc_duckdb *db, dltc_buf *b)
+static int exec_buf(dltc_dest *db, dltc_buf *b)
 {
-    int rc = b->len ? dltc__duckdb_exec(db, b->data) : 0;
+    int rc = b->len ? dltc__dest_exec(db, b->data) : 0;
     dltc__buf_clear(b);
     return rc;
 }
 
 /* CREATE the table or ADD the columns it lacks. */
-static int migrate_table(dltc_duckdb *db, const char *dataset, const dltc_table *t)
+static int migrate_table(dltc_dest *db, const char *dataset, const dltc_table *t)
 {
     char **names = NULL;
     size_t n = 0;
     int exists = 0;
-    int rc = dltc__duckdb_table_columns(db, dataset, t->name, &names, &n, &exists);
+    int rc = dltc__dest_table_columns(db, dataset, t->name, &names, &n, &exists);
     if (rc)
         return rc;
     dltc_buf b = DLTC_BUF_INIT;
     if (!exists) {
-        rc = dltc__sql_create_table(&b, DLTC_SQL_DUCKDB, dataset, t);
+        rc = dltc__sql_create_table(&b, dltc__dest_dialect(db), dataset, t);
     } else {
         for (size_t c = 0; c < t->ncols && !rc; c++) {
             if (t->cols[c].data_type == DLTC_DT_UNSET)
@@ -111,7 +111,7 @@ static int migrate_table(dltc_duckdb *db, const char *dataset, const dltc_table 
             for (size_t k = 0; k < n && !found; k++)
                 found = strcasecmp(names[k], t->cols[c].name) == 0;
             if (!found) {
-                rc = dltc__sql_add_column(&b, DLTC_SQL_DUCKDB, dataset, t, c);
+                rc = dltc__sql_add_column(&b, dltc__dest_dialect(db), dataset, t, c);
                 if (!rc)
                     rc = dltc__buf_puts(&b, ";\n");
             }
@@ -125,11 +125,11 @@ static int migrate_table(dltc_duckdb *db, const char *dataset, const dltc_table 
 }
 
 /* Was this package committed already? */
-static int already_loaded(dltc_duckdb *db, const char *dataset, const char *load_id, int *yes)
+static int already_loaded(dltc_dest *db, const char *dataset, const char *load_id, int *yes)
 {
     int exists = 0;
     *yes = 0;
-    int rc = dltc__duckdb_table_exists(db, dataset, "_dlt_loads", &exists);
+    int rc = dltc__dest_table_exists(db, dataset, "_dlt_loads", &exists);
     if (rc || !exists)
         return rc;
     dltc_buf q = DLTC_BUF_INIT;
@@ -142,7 +142,7 @@ static int already_loaded(dltc_duckdb *db, const char *dataset, const char *load
         rc = dltc__sql_string(&q, load_id, strlen(load_id));
     dltc_rows *rows = NULL;
     if (!rc)
-        rc = dltc__duckdb_query(db, q.data, &rows);
+        rc = dltc__dest_query(db, q.data, &rows);
     if (!rc && dltc_rows_count(rows) == 1)
         *yes = dltc_value_get_int(dltc_rows_get(rows, 0, 0)) > 0;
     dltc_rows_free(rows);
@@ -158,10 +158,10 @@ static int now_literal(dltc_buf *b)
     return rc ? rc : dltc__buf_puts(b, "::TIMESTAMPTZ");
 }
 
-int dltc__load_record_schema(dltc_duckdb *db, const char *dataset, dltc_schema *s)
+int dltc__load_record_schema(dltc_dest *db, const char *dataset, dltc_schema *s)
 {
     int exists = 0;
-    int erc = dltc__duckdb_table_exists(db, dataset, "_dlt_version", &exists);
+    int erc = dltc__dest_table_exists(db, dataset, "_dlt_version", &exists);
     if (erc || !exists)
         return erc;
     /* a row when the newest one of this schema has another hash (not merely when the hash
@@ -180,7 +180,7 @@ int dltc__load_record_schema(dltc_duckdb *db, const char *dataset, dltc_schema *
         rc = dltc__buf_puts(&q, " ORDER BY inserted_at DESC LIMIT 1");
     dltc_rows *rows = NULL;
     if (!rc)
-        rc = dltc__duckdb_query(db, q.data, &rows);
+        rc = dltc__dest_query(db, q.data, &rows);
     const dltc_value *newest = !rc && dltc_rows_count(rows) == 1 ? dltc_rows_get(rows, 0, 0) : NULL;
     size_t nl = 0;
     const char *nh = newest && dltc_value_type_of(newest) == DLTC_TYPE_STRING
@@ -220,13 +220,13 @@ int dltc__load_record_schema(dltc_duckdb *db, const char *dataset, dltc_schema *
     if (!rc)
         rc = dltc__buf_puts(&q, ")");
     if (!rc)
-        rc = dltc__duckdb_exec(db, q.data);
+        rc = dltc__dest_exec(db, q.data);
     dltc_free(doc);
     dltc__buf_free(&q);
     return rc;
 }
 
-static int insert_load(dltc_duckdb *db, const char *dataset, dltc_schema *s, const char *load_id)
+static int insert_load(dltc_dest *db, const char *dataset, dltc_schema *s, const char *load_id)
 {
     dltc_buf q = DLTC_BUF_INIT;
     int rc = dltc__buf_puts(&q, "INSERT INTO ");
@@ -252,14 +252,14 @@ static int insert_load(dltc_duckdb *db, const char *dataset, dltc_schema *s, con
     if (!rc)
         rc = dltc__buf_puts(&q, ")");
     if (!rc)
-        rc = dltc__duckdb_exec(db, q.data);
+        rc = dltc__dest_exec(db, q.data);
     dltc__buf_free(&q);
     return rc;
 }
 
 /* Tables replaced by this package with truncate-and-insert: every table of the schema whose
  * root has the replace disposition and a job here (the whole nested chain is truncated). */
-static int truncate_replaced(dltc_duckdb *db, const char *dataset, dltc_schema *s, char **tables,
+static int truncate_replaced(dltc_dest *db, const char *dataset, dltc_schema *s, char **tables,
                              size_t ntables, int replace_strategy)
 {
     dltc_buf b = DLTC_BUF_INIT;
@@ -278,7 +278,7 @@ static int truncate_replaced(dltc_duckdb *db, const char *dataset, dltc_schema *
         if (!has_job)
             continue;
         int exists = 0;
-        rc = dltc__duckdb_table_exists(db, dataset, t->name, &exists);
+        rc = dltc__dest_table_exists(db, dataset, t->name, &exists);
         if (rc || !exists)
             continue;
         rc = dltc__buf_puts(&b, "DELETE FROM ");
@@ -317,16 +317,16 @@ static int has_job(char **tables, size_t ntables, const char *name)
     return 0;
 }
 
-static int table_exists(dltc_duckdb *db, const char *dataset, const char *table, int *exists)
+static int table_exists(dltc_dest *db, const char *dataset, const char *table, int *exists)
 {
     char **names = NULL;
     size_t n = 0;
-    int rc = dltc__duckdb_table_columns(db, dataset, table, &names, &n, exists);
+    int rc = dltc__dest_table_columns(db, dataset, table, &names, &n, exists);
     dltc__strv_free(names, n);
     return rc;
 }
 
-static int staged_chains(dltc_duckdb *db, const char *dataset, dltc_schema *s, char **tables,
+static int staged_chains(dltc_dest *db, const char *dataset, dltc_schema *s, char **tables,
                          size_t ntables, int replace_strategy, chain **out, size_t *nout)
 {
     chain *c = NULL;
@@ -393,18 +393,18 @@ static int staged(const chain *c, size_t n, const dltc_table *t)
 }
 
 /* CREATE (create = 1) or DROP the chains' staging tables. */
-static int staging_tables(dltc_duckdb *db, const chain *c, size_t n, int create)
+static int staging_tables(dltc_dest *db, const chain *c, size_t n, int create)
 {
     dltc_buf b = DLTC_BUF_INIT;
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++)
         for (size_t k = 0; k < c[i].n && !rc; k++) {
             if (create) {
-                rc = dltc__sql_create_staging_table(&b, DLTC_SQL_DUCKDB, c[i].tables[k]);
+                rc = dltc__sql_create_staging_table(&b, dltc__dest_dialect(db), c[i].tables[k]);
             } else {
                 rc = dltc__buf_puts(&b, "DROP TABLE ");
                 if (!rc)
-                    rc = dltc__sql_staging_table(&b, DLTC_SQL_DUCKDB, c[i].tables[k]->name);
+                    rc = dltc__sql_staging_table(&b, dltc__dest_dialect(db), c[i].tables[k]->name);
             }
             if (!rc)
                 rc = dltc__buf_puts(&b, ";\n");
@@ -416,7 +416,7 @@ static int staging_tables(dltc_duckdb *db, const chain *c, size_t n, int create)
 }
 
 /* The follow-up jobs: each chain's staged rows into its final tables. */
-static int follow_up(dltc_duckdb *db, const dltc_merge_ctx *ctx, dltc_schema *s,
+static int follow_up(dltc_dest *db, const dltc_merge_ctx *ctx, dltc_schema *s,
                      const chain *c, size_t n)
 {
     dltc_buf b = DLTC_BUF_INIT;
@@ -435,7 +435,7 @@ static int follow_up(dltc_duckdb *db, const dltc_merge_ctx *ctx, dltc_schema *s,
     return rc;
 }
 
-static int load_in_transaction(dltc_duckdb *db, dltc_storage *st, const char *pkg,
+static int load_in_transaction(dltc_dest *db, dltc_storage *st, const char *pkg,
                                const char *load_id, const char *dataset, dltc_schema *s,
                                char **jobs, size_t njobs, char **tables,
                                const dltc_merge_ctx *ctx, dltc_load_result *res)
@@ -490,7 +490,7 @@ static int load_in_transaction(dltc_duckdb *db, dltc_storage *st, const char *pk
         snprintf(path, plen, "%s/new_jobs/%s", pkg, jobs[k]);
         uint64_t n = 0;
         /* staged tables load into the connection's temporary table of that name */
-        rc = dltc__duckdb_load_file(db, staged(chains, nchains, t) ? NULL : dataset, t, path,
+        rc = dltc__dest_load_file(db, staged(chains, nchains, t) ? NULL : dataset, t, path,
                                     job_format(jobs[k]), &n);
         if (!rc)
             rc = add_count(res, t->name, n);
@@ -548,8 +548,9 @@ static int64_t package_created_us(const char *pkg, const char *load_id)
     return us;
 }
 
-int dltc__load_package(dltc_storage *st, const char *load_id, const char *db_path,
-                       const char *dataset, int replace_strategy, dltc_load_result *res)
+int dltc__load_package(dltc_storage *st, const char *load_id, const char *dest_type,
+                       const char *location, const char *dataset, int replace_strategy,
+                       dltc_load_result *res)
 {
     memset(res, 0, sizeof(*res));
     res->load_id = dltc__strdup(load_id);
@@ -559,7 +560,7 @@ int dltc__load_package(dltc_storage *st, const char *load_id, const char *db_pat
     char *schema_path = NULL, *text = NULL;
     size_t len = 0;
     dltc_schema *s = NULL;
-    dltc_duckdb *db = NULL;
+    dltc_dest *db = NULL;
     char **jobs = NULL, **tables = NULL;
     size_t njobs = 0;
     dltc_buf p = DLTC_BUF_INIT;
@@ -592,26 +593,24 @@ int dltc__load_package(dltc_storage *st, const char *load_id, const char *db_pat
     }
     dltc__crash_point("load:start");
     if (!rc)
-        rc = dltc__duckdb_open_wait(&db, db_path, dltc__duckdb_lock_timeout());
-    if (!rc)
-        rc = dltc__duckdb_prepare_load(db);
+        rc = dltc__dest_open(&db, dest_type, location, DLTC_DEST_LOAD);
     dltc__crash_point("load:after-open");
     int done = 0;
     if (!rc)
         rc = already_loaded(db, dataset, load_id, &done);
     if (!rc && !done) {
-        rc = dltc__duckdb_exec(db, "BEGIN TRANSACTION");
+        rc = dltc__dest_exec(db, "BEGIN TRANSACTION");
         if (!rc) {
-            dltc_merge_ctx ctx = {DLTC_SQL_DUCKDB, dataset, replace_strategy,
+            dltc_merge_ctx ctx = {dltc__dest_dialect(db), dataset, replace_strategy,
                                   package_created_us(pkg, load_id)};
             rc = load_in_transaction(db, st, pkg, load_id, dataset, s, jobs, njobs, tables, &ctx,
                                      res);
             if (rc) {
                 int keep = rc;
-                dltc__duckdb_exec(db, "ROLLBACK");
+                dltc__dest_exec(db, "ROLLBACK");
                 rc = keep;
             } else {
-                rc = dltc__duckdb_exec(db, "COMMIT");
+                rc = dltc__dest_exec(db, "COMMIT");
             }
         }
     } else if (!rc) {
@@ -636,7 +635,7 @@ int dltc__load_package(dltc_storage *st, const char *load_id, const char *db_pat
     dltc__crash_point("load:after-jobs-completed");
     if (!rc)
         rc = dltc__package_complete(st, load_id, "loaded");
-    dltc__duckdb_close(db);
+    dltc__dest_close(db);
     dltc__strv_free(jobs, njobs);
     dltc__strv_free(tables, njobs);
     dltc_schema_free(s);

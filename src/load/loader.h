@@ -6,6 +6,7 @@
 #ifndef DLTC_LOAD_LOADER_H
 #define DLTC_LOAD_LOADER_H
 
+#include "load/destination.h"
 #include "load/merge.h"
 #include "package/package.h"
 #include "schema/schema.h"
@@ -28,15 +29,16 @@ typedef struct {
 void dltc__load_result_clear(dltc_load_result *r);
 
 /* Insert the _dlt_version row of schema `s` when the newest row of that schema has another
- * hash (db is a DuckDB client inside the caller's transaction). */
-struct dltc_duckdb;
-int dltc__load_record_schema(struct dltc_duckdb *db, const char *dataset, dltc_schema *s);
+ * hash (db inside the caller's transaction). */
+int dltc__load_record_schema(dltc_dest *db, const char *dataset, dltc_schema *s);
 
-/* Load package `load_id` (in load/normalized) into the DuckDB file `db_path`, dataset
- * `dataset`, replacing tables with `replace_strategy` (dltc_replace_strategy). Merge and
+/* Load package `load_id` (in load/normalized) into the SQL destination `dest_type` at
+ * `location` (load/destination.h), dataset `dataset`, replacing tables with
+ * `replace_strategy` (dltc_replace_strategy). Merge and
  * staging-replace tables are staged in temporary tables and merged by follow-up SQL inside
  * the package's transaction (merge.h). On success the package is in load/loaded. */
-int dltc__load_package(dltc_storage *st, const char *load_id, const char *db_path,
-                       const char *dataset, int replace_strategy, dltc_load_result *res);
+int dltc__load_package(dltc_storage *st, const char *load_id, const char *dest_type,
+                       const char *location, const char *dataset, int replace_strategy,
+                       dltc_load_result *res);
 
 #endif

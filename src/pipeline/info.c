@@ -4,7 +4,6 @@
 #include "common/error.h"
 #include "common/time.h"
 #include "dltc/schema.h"
-#include "load/destinations/duckdb.h"
 #include "load/sql.h"
 
 #include <stdio.h>
@@ -109,12 +108,11 @@ int dltc_pipeline_info(dltc_pipeline *p, int verbose, char **out)
     }
     /* resources and tables, with row counts from the destination */
     dltc_schema *s = NULL;
-    dltc_duckdb *db = NULL;
+    dltc_dest *db = NULL;
     if (!rc)
         rc = dltc__pipeline_schema(p, &s);
-    struct stat sb;
-    if (!rc && stat(p->db_path, &sb) == 0 && dltc__duckdb_open(&db, p->db_path) != 0) {
-        rc = dltc__buf_printf(&b, "\nDestination: %s (cannot open: %s)\n", p->db_path,
+    if (!rc && dltc__pipeline_dest_open(p, DLTC_DEST_READ, &db) != 0) {
+        rc = dltc__buf_printf(&b, "\nDestination: %s (cannot open: %s)\n", p->display.data,
                               dltc_error_last()->message);
         db = NULL;
     }
@@ -131,7 +129,8 @@ int dltc_pipeline_info(dltc_pipeline *p, int verbose, char **out)
                               t->resource ? t->resource : t->name, ntab);
     }
     if (!rc)
-        rc = dltc__buf_printf(&b, "\nTables in dataset %s (%s):\n", p->dataset, p->db_path);
+        rc = dltc__buf_printf(&b, "\nTables in dataset %s (%s):\n", p->dataset,
+                              p->display.data);
     for (size_t i = 0; i < s->ntables && !rc; i++) {
         dltc_table *t = s->tables[i];
         size_t cols = 0;
@@ -142,13 +141,13 @@ int dltc_pipeline_info(dltc_pipeline *p, int verbose, char **out)
             char **names = NULL;
             size_t n = 0;
             int exists = 0;
-            if (dltc__duckdb_table_columns(db, p->dataset, t->name, &names, &n, &exists) == 0 &&
+            if (dltc__dest_table_columns(db, p->dataset, t->name, &names, &n, &exists) == 0 &&
                 exists) {
                 dltc_buf q = DLTC_BUF_INIT;
                 dltc_rows *rows = NULL;
                 if (dltc__buf_puts(&q, "SELECT count(*) FROM ") == 0 &&
                     dltc__sql_qualified(&q, p->dataset, t->name) == 0 &&
-                    dltc__duckdb_query(db, q.data, &rows) == 0 && dltc_rows_count(rows) == 1)
+                    dltc__dest_query(db, q.data, &rows) == 0 && dltc_rows_count(rows) == 1)
                     count = (long long)dltc_value_get_int(dltc_rows_get(rows, 0, 0));
                 dltc_rows_free(rows);
                 dltc__buf_free(&q);
@@ -170,11 +169,11 @@ int dltc_pipeline_info(dltc_pipeline *p, int verbose, char **out)
         int exists = 0;
         dltc_buf q = DLTC_BUF_INIT;
         dltc_rows *rows = NULL;
-        if (dltc__duckdb_table_columns(db, p->dataset, "_dlt_loads", &names, &n, &exists) == 0 &&
+        if (dltc__dest_table_columns(db, p->dataset, "_dlt_loads", &names, &n, &exists) == 0 &&
             exists && dltc__buf_puts(&q, "SELECT load_id, inserted_at FROM ") == 0 &&
             dltc__sql_qualified(&q, p->dataset, "_dlt_loads") == 0 &&
             dltc__buf_puts(&q, " WHERE status = 0 ORDER BY load_id DESC LIMIT 1") == 0 &&
-            dltc__duckdb_query(db, q.data, &rows) == 0 && dltc_rows_count(rows) == 1) {
+            dltc__dest_query(db, q.data, &rows) == 0 && dltc_rows_count(rows) == 1) {
             char id[64];
             snprintf(id, sizeof(id), "%s", dltc_rows_get_text(rows, 0, 0));
             rc = dltc__buf_printf(&b, "Last load: %s at %s\n", id, dltc_rows_get_text(rows, 0, 1));
@@ -184,7 +183,7 @@ int dltc_pipeline_info(dltc_pipeline *p, int verbose, char **out)
         dltc__strv_free(names, n);
         dltc_error_clear();
     }
-    dltc__duckdb_close(db);
+    dltc__dest_close(db);
     dltc_schema_free(s);
     if (!rc)
         rc = dltc__buf_printf(&b, "\nWorking dir content:\n");

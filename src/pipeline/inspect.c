@@ -6,7 +6,6 @@
 #include "common/time.h"
 #include "dltc/schema.h"
 #include "formats/json.h"
-#include "load/destinations/duckdb.h"
 #include "load/loader.h"
 #include "load/sql.h"
 
@@ -594,13 +593,13 @@ static int plan_drop(dltc_schema *s, const char *const *names, size_t n, drop_pl
     return 0;
 }
 
-static int check_in_destination(dltc_duckdb *db, const char *dataset, drop_plan *d)
+static int check_in_destination(dltc_dest *db, const char *dataset, drop_plan *d)
 {
     for (size_t i = 0; i < d->ntables; i++) {
         char **names = NULL;
         size_t n = 0;
         int exists = 0;
-        int rc = dltc__duckdb_table_columns(db, dataset, d->tables[i], &names, &n, &exists);
+        int rc = dltc__dest_table_columns(db, dataset, d->tables[i], &names, &n, &exists);
         dltc__strv_free(names, n);
         if (rc)
             return rc;
@@ -649,10 +648,10 @@ static int has_pending(dltc_pipeline *p, int *yes)
 }
 
 /* DROP the tables (children first) and record the new schema, in one transaction. */
-static int drop_in_destination(dltc_duckdb *db, const char *dataset, const drop_plan *d,
+static int drop_in_destination(dltc_dest *db, const char *dataset, const drop_plan *d,
                                dltc_schema *s, const char *doc)
 {
-    int rc = dltc__duckdb_exec(db, "BEGIN TRANSACTION");
+    int rc = dltc__dest_exec(db, "BEGIN TRANSACTION");
     if (rc)
         return rc;
     dltc_buf q = DLTC_BUF_INIT;
@@ -662,18 +661,18 @@ static int drop_in_destination(dltc_duckdb *db, const char *dataset, const drop_
         if (!rc)
             rc = dltc__sql_qualified(&q, dataset, d->tables[i]);
         if (!rc)
-            rc = dltc__duckdb_exec(db, q.data);
+            rc = dltc__dest_exec(db, q.data);
     }
     dltc__buf_free(&q);
     if (!rc)
         rc = dltc__load_record_schema(db, dataset, s);
     if (!rc)
-        rc = dltc__duckdb_exec(db, "COMMIT");
+        rc = dltc__dest_exec(db, "COMMIT");
     if (rc) {
         dltc_error err = *dltc_error_last();
         char msg[1024];
         snprintf(msg, sizeof(msg), "%s", err.message);
-        dltc__duckdb_exec(db, "ROLLBACK");
+        dltc__dest_exec(db, "ROLLBACK");
         dltc__error_set(rc, "%s", msg);
     }
     return rc;
@@ -687,7 +686,7 @@ int dltc_pipeline_drop_tables(dltc_pipeline *p, const char *const *tables, size_
     if (apply && (rc = dltc__pipeline_lock(p)))
         return rc;
     dltc_schema *s = NULL;
-    dltc_duckdb *db = NULL;
+    dltc_dest *db = NULL;
     drop_plan d;
     memset(&d, 0, sizeof(d));
     dltc_buf b = DLTC_BUF_INIT;
@@ -695,10 +694,11 @@ int dltc_pipeline_drop_tables(dltc_pipeline *p, const char *const *tables, size_
     rc = dltc__pipeline_schema(p, &s);
     if (!rc)
         rc = plan_drop(s, tables, n, &d);
-    struct stat sb;
-    int has_db = !rc && stat(p->db_path, &sb) == 0;
-    if (has_db)
-        rc = dltc__duckdb_open(&db, p->db_path);
+    if (!rc && apply && strcmp(p->destination, "filesystem") == 0)
+        rc = dltc__error_set(DLTC_EINVALID, "drop is not supported for the filesystem "
+                                            "destination yet: delete the table's folder");
+    if (!rc)
+        rc = dltc__pipeline_dest_open(p, DLTC_DEST_READ, &db);
     if (!rc && db)
         rc = check_in_destination(db, p->dataset, &d);
     if (!rc)
@@ -730,7 +730,7 @@ int dltc_pipeline_drop_tables(dltc_pipeline *p, const char *const *tables, size_
                                   dltc_schema_version_hash(s));
     }
     dltc_free(doc);
-    dltc__duckdb_close(db);
+    dltc__dest_close(db);
     drop_plan_free(&d);
     dltc_schema_free(s);
     if (apply)

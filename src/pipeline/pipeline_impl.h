@@ -3,6 +3,8 @@
 #define DLTC_PIPELINE_IMPL_H
 
 #include "dltc/pipeline.h"
+#include "common/buf.h"
+#include "load/destination.h"
 #include "load/loader.h"
 #include "package/package.h"
 #include "pipeline/state.h"
@@ -15,8 +17,13 @@ struct dltc_pipeline {
     char *pipelines_dir;
     char *working_dir;
     char *dataset;
-    char *destination;  /* "duckdb" */
-    char *db_path;      /* absolute */
+    char *destination;  /* "duckdb", "postgres" */
+    char *location;     /* what the destination opens: DuckDB's absolute path, a libpq
+                           connection string (may hold a password: never shown) */
+    dltc_buf display;   /* the location as shown: duckdb:///path, postgresql://u:***@h/db */
+    char *fs_layout;    /* filesystem: destination.filesystem.layout (NULL: dlt's default) */
+    int fs_compression; /* filesystem: !normalize.data_writer.disable_compression */
+    int fs_max_state_files;
     char *file_format;  /* loader file format */
     int replace_strategy; /* dltc_replace_strategy (load/merge.h) */
     char *schema_name;  /* default schema: pipeline name without "_pipeline" */
@@ -52,6 +59,16 @@ struct dltc_load_info {
 /* dlt's data dir (malloc'd): $DLT_DATA_DIR, /var/dlt as root, $XDG_DATA_HOME/dlt when ~/.dlt
  * does not exist, else ~/.dlt. */
 char *dltc__data_dir(void);
+
+/* The destination's location and display from `credentials` (the option; NULL: config and
+ * secrets, then the default). */
+int dltc__pipeline_resolve_destination(dltc_pipeline *p, const char *credentials);
+/* The filesystem destination's options of this pipeline (strings lent from p). */
+struct dltc_fs_options_s;
+void dltc__pipeline_fs_options(dltc_pipeline *p, void *fs_options);
+/* Open the destination; *out = NULL (and 0) when reading a DuckDB file that does not exist.
+ * A filesystem dataset opens for reading only (views over its files). */
+int dltc__pipeline_dest_open(dltc_pipeline *p, dltc_dest_purpose purpose, dltc_dest **out);
 
 /* 1 when a trace of a last run exists. */
 int dltc__pipeline_has_trace(dltc_pipeline *p);

@@ -10,7 +10,6 @@
 #include "extract/resource_int.h"
 #include "pipeline/trace.h"
 #include "formats/json.h"
-#include "load/destinations/duckdb.h"
 #include "load/sql.h"
 
 #include <stdio.h>
@@ -131,12 +130,12 @@ static dltc_load_info *new_info(dltc_pipeline *p)
         return NULL;
     info->pipeline_name = dltc__strdup(p->name);
     info->destination_name = dltc__strdup(p->destination);
-    info->destination_type = dltc__strdup("dlt.destinations.duckdb");
+    size_t n = strlen(p->destination) + 32;
+    info->destination_type = dltc__malloc(n);
+    if (info->destination_type)
+        snprintf(info->destination_type, n, "dlt.destinations.%s", p->destination);
     info->dataset_name = dltc__strdup(p->dataset);
-    size_t n = strlen(p->db_path) + 16;
-    info->location = dltc__malloc(n);
-    if (info->location)
-        snprintf(info->location, n, "duckdb:///%s", p->db_path);
+    info->location = dltc__strdup(p->display.data ? p->display.data : "");
     if (!info->pipeline_name || !info->destination_name || !info->destination_type ||
         !info->dataset_name || !info->location) {
         dltc_load_info_free(info);
@@ -435,20 +434,23 @@ int dltc_load_info_format(char **out, const dltc_load_info *info)
 
 int dltc_pipeline_query(dltc_pipeline *p, const char *sql, dltc_rows **out)
 {
-    dltc_duckdb *db = NULL;
-    int rc = dltc__duckdb_open(&db, p->db_path);
+    dltc_dest *db = NULL;
+    /* a filesystem dataset is read through views; a DuckDB file is created if absent */
+    int rc = strcmp(p->destination, "filesystem") == 0
+                 ? dltc__pipeline_dest_open(p, DLTC_DEST_READ, &db)
+                 : dltc__dest_open(&db, p->destination, p->location, DLTC_DEST_READ);
     dltc_buf b = DLTC_BUF_INIT;
     if (!rc) {
         /* the dataset is the default schema (when it exists) */
         rc = dltc__buf_puts(&b, "SET search_path = ");
         if (!rc)
             rc = dltc__sql_string(&b, p->dataset, strlen(p->dataset));
-        if (!rc && dltc__duckdb_exec(db, b.data) != 0)
+        if (!rc && dltc__dest_exec(db, b.data) != 0)
             dltc_error_clear(); /* no dataset yet: plain search path */
     }
     if (!rc)
-        rc = dltc__duckdb_query(db, sql, out);
+        rc = dltc__dest_query(db, sql, out);
     dltc__buf_free(&b);
-    dltc__duckdb_close(db);
+    dltc__dest_close(db);
     return rc;
 }

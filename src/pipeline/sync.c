@@ -9,7 +9,7 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "dltc/schema.h"
-#include "load/destinations/duckdb.h"
+#include "load/filesystem.h"
 #include "load/sql.h"
 
 #include <stdio.h>
@@ -18,13 +18,13 @@
 
 /* The newest state row of this pipeline that belongs to a completed load: its blob, or
  * *blob = NULL. */
-static int remote_state(dltc_pipeline *p, dltc_duckdb *db, char **blob)
+static int remote_state(dltc_pipeline *p, dltc_dest *db, char **blob)
 {
     *blob = NULL;
     int has_state = 0, has_loads = 0;
-    int rc = dltc__duckdb_table_exists(db, p->dataset, "_dlt_pipeline_state", &has_state);
+    int rc = dltc__dest_table_exists(db, p->dataset, "_dlt_pipeline_state", &has_state);
     if (!rc)
-        rc = dltc__duckdb_table_exists(db, p->dataset, "_dlt_loads", &has_loads);
+        rc = dltc__dest_table_exists(db, p->dataset, "_dlt_loads", &has_loads);
     if (rc || !has_state || !has_loads)
         return rc;
     dltc_buf q = DLTC_BUF_INIT;
@@ -43,7 +43,7 @@ static int remote_state(dltc_pipeline *p, dltc_duckdb *db, char **blob)
         rc = dltc__buf_puts(&q, " AND l.status = 0 ORDER BY l.load_id DESC LIMIT 1");
     dltc_rows *rows = NULL;
     if (!rc)
-        rc = dltc__duckdb_query(db, q.data, &rows);
+        rc = dltc__dest_query(db, q.data, &rows);
     if (!rc && dltc_rows_count(rows) == 1) {
         size_t len = 0;
         const char *s = dltc_value_get_str(dltc_rows_get(rows, 0, 0), &len);
@@ -57,11 +57,11 @@ static int remote_state(dltc_pipeline *p, dltc_duckdb *db, char **blob)
 
 /* The newest stored schema `name` from _dlt_version (plain JSON, or dlt's base64 of zlib
  * when it was too long for the destination), imported; NULL when there is none. */
-static int remote_schema(dltc_pipeline *p, dltc_duckdb *db, const char *name, dltc_schema **out)
+static int remote_schema(dltc_pipeline *p, dltc_dest *db, const char *name, dltc_schema **out)
 {
     *out = NULL;
     int has = 0;
-    int rc = dltc__duckdb_table_exists(db, p->dataset, "_dlt_version", &has);
+    int rc = dltc__dest_table_exists(db, p->dataset, "_dlt_version", &has);
     if (rc || !has)
         return rc;
     dltc_buf q = DLTC_BUF_INIT;
@@ -76,7 +76,7 @@ static int remote_schema(dltc_pipeline *p, dltc_duckdb *db, const char *name, dl
         rc = dltc__buf_puts(&q, " ORDER BY inserted_at DESC LIMIT 1");
     dltc_rows *rows = NULL;
     if (!rc)
-        rc = dltc__duckdb_query(db, q.data, &rows);
+        rc = dltc__dest_query(db, q.data, &rows);
     size_t len = 0;
     const char *text = !rc && dltc_rows_count(rows) == 1
                            ? dltc_value_get_str(dltc_rows_get(rows, 0, 0), &len)
@@ -149,19 +149,29 @@ int dltc__pipeline_sync(dltc_pipeline *p, int force, int *restored)
 {
     if (restored)
         *restored = 0;
-    if (access(p->db_path, F_OK) != 0) /* never create the database just to look */
-        return force ? dltc__error_set(DLTC_ENOTFOUND, "%s: no such database", p->db_path) : 0;
-    dltc_duckdb *db = NULL;
+    /* never create a DuckDB file just to look */
+    if (strcmp(p->destination, "duckdb") == 0 && access(p->location, F_OK) != 0)
+        return force ? dltc__error_set(DLTC_ENOTFOUND, "%s: no such database", p->display.data)
+                     : 0;
+    dltc_dest *db = NULL;
+    int fs = strcmp(p->destination, "filesystem") == 0;
+    dltc_fs_options fso;
+    if (fs)
+        dltc__pipeline_fs_options(p, &fso);
+    /* a load connection: a DuckDB file another process loads into is waited for; the
+     * filesystem's state and schema files are read directly */
+    int rc = fs ? 0 : dltc__dest_open(&db, p->destination, p->location, DLTC_DEST_LOAD);
+    if (rc)
+        return rc;
     char *blob = NULL;
     dltc_state remote;
     dltc__state_init(&remote);
-    int rc = dltc__duckdb_open_wait(&db, p->db_path, dltc__duckdb_lock_timeout());
     if (!rc) {
-        rc = remote_state(p, db, &blob);
+        rc = fs ? dltc__fs_remote_state(&blob, &fso) : remote_state(p, db, &blob);
         if (!rc && blob)
             rc = dltc__state_from_blob(&remote, blob, strlen(blob));
         if (rc)
-            dltc__error_prefix("restoring the pipeline state from %s: ", p->db_path);
+            dltc__error_prefix("restoring the pipeline state from %s: ", p->display.data);
     }
     int take = 0;
     if (!rc && blob) {
@@ -172,7 +182,7 @@ int dltc__pipeline_sync(dltc_pipeline *p, int force, int *restored)
         rc = dltc__error_set(DLTC_ENOTFOUND,
                              "no state of pipeline '%s' in dataset %s of %s (nothing was loaded "
                              "there yet)",
-                             p->name, p->dataset, p->db_path);
+                             p->name, p->dataset, p->display.data);
     }
     if (!rc && take)
         rc = adopt(&p->state, &remote);
@@ -191,7 +201,7 @@ int dltc__pipeline_sync(dltc_pipeline *p, int force, int *restored)
         if (!take && local_schema_exists(p, name))
             continue;
         dltc_schema *s = NULL;
-        rc = remote_schema(p, db, name, &s);
+        rc = fs ? dltc__fs_remote_schema(&s, &fso, name) : remote_schema(p, db, name, &s);
         if (!rc && s)
             rc = dltc__pipeline_save_schema(p, s);
         if (!rc && s)
@@ -202,7 +212,7 @@ int dltc__pipeline_sync(dltc_pipeline *p, int force, int *restored)
         *restored = take;
     dltc__state_clear(&remote);
     dltc__free(blob);
-    dltc__duckdb_close(db);
+    dltc__dest_close(db);
     return rc;
 }
 

@@ -14,6 +14,7 @@
  * every format.
  */
 #include "load/destinations/duckdb.h"
+#include "load/destination.h"
 #include "common/alloc.h"
 #include "common/arena.h"
 #include "common/buf.h"
@@ -174,6 +175,7 @@ static int ensure_library(void)
 
 
 struct dltc_duckdb {
+    dltc_dest base; /* first: a dltc_duckdb is a dltc_dest (load/destination.h) */
     duckdb_database db;
     duckdb_connection con;
     char *path;
@@ -219,6 +221,8 @@ double dltc__duckdb_lock_timeout(void)
     return e && *e && (*end || s < 0) ? DLTC_DUCKDB_LOCK_TIMEOUT_S : s;
 }
 
+static const dltc_dest_ops duckdb_ops;
+
 int dltc__duckdb_open(dltc_duckdb **out, const char *path)
 {
     return dltc__duckdb_open_wait(out, path, 0);
@@ -232,6 +236,7 @@ int dltc__duckdb_open_wait(dltc_duckdb **out, const char *path, double wait_s)
     dltc_duckdb *d = dltc__calloc(1, sizeof(*d));
     if (!d)
         return dltc__error_oom();
+    d->base.ops = &duckdb_ops;
     d->path = dltc__strdup(path ? path : ":memory:");
     if (!d->path) {
         dltc__free(d);
@@ -1509,4 +1514,51 @@ int dltc__duckdb_jsonl_to_parquet(const char *jsonl, const char *parquet, const 
     dltc__buf_free(&types);
     dltc__buf_free(&sql);
     return rc;
+}
+
+/* ---- the destination interface (load/destination.h) ---- */
+
+static int op_exec(dltc_dest *d, const char *sql)
+{
+    return dltc__duckdb_exec((dltc_duckdb *)d, sql);
+}
+
+static int op_query(dltc_dest *d, const char *sql, dltc_rows **out)
+{
+    return dltc__duckdb_query((dltc_duckdb *)d, sql, out);
+}
+
+static int op_table_columns(dltc_dest *d, const char *dataset, const char *table, char ***names,
+                            size_t *n, int *exists)
+{
+    return dltc__duckdb_table_columns((dltc_duckdb *)d, dataset, table, names, n, exists);
+}
+
+static int op_load_file(dltc_dest *d, const char *dataset, const dltc_table *t, const char *path,
+                        const char *format, uint64_t *rows)
+{
+    return dltc__duckdb_load_file((dltc_duckdb *)d, dataset, t, path, format, rows);
+}
+
+static void op_close(dltc_dest *d)
+{
+    dltc__duckdb_close((dltc_duckdb *)d);
+}
+
+static const dltc_dest_ops duckdb_ops = {"duckdb",     DLTC_SQL_DUCKDB, op_exec, op_query,
+                                         op_table_columns, op_load_file, op_close};
+
+int dltc__duckdb_dest_open(dltc_dest **out, const char *path, dltc_dest_purpose purpose)
+{
+    dltc_duckdb *d = NULL;
+    int rc = purpose == DLTC_DEST_LOAD ? dltc__duckdb_open_wait(&d, path, dltc__duckdb_lock_timeout())
+                                       : dltc__duckdb_open(&d, path);
+    if (!rc && purpose == DLTC_DEST_LOAD)
+        rc = dltc__duckdb_prepare_load(d);
+    if (rc) {
+        dltc__duckdb_close(d);
+        return rc;
+    }
+    *out = &d->base;
+    return 0;
 }

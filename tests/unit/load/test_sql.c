@@ -132,6 +132,71 @@ static void test_postgres_types(void **state)
     assert_string_equal(map(P, DLTC_DT_DECIMAL, -1, -1, -1), "numeric(38,9)");
     assert_string_equal(map(P, DLTC_DT_WEI, -1, -1, -1), "numeric(156,78)");
     assert_string_equal(map(P, DLTC_DT_DATE, -1, -1, -1), "date");
+    /* precisions as dlt's PostgresTypeMapper gives them */
+    assert_string_equal(map(P, DLTC_DT_TIMESTAMP, 0, -1, -1), "timestamp (0) with time zone");
+    assert_string_equal(map(P, DLTC_DT_TIMESTAMP, 6, -1, 1), "timestamp (6) with time zone");
+    assert_string_equal(map(P, DLTC_DT_TIMESTAMP, 3, -1, 0), "timestamp (3) without time zone");
+    assert_string_equal(map(P, DLTC_DT_TIMESTAMP, 7, -1, -1), "ERROR");
+    assert_string_equal(map(P, DLTC_DT_TIMESTAMP, 9, -1, 0), "ERROR");
+    assert_string_equal(map(P, DLTC_DT_TIME, 6, -1, -1), "time (6) without time zone");
+    assert_string_equal(map(P, DLTC_DT_TIME, 7, -1, -1), "ERROR");
+    assert_string_equal(map(P, DLTC_DT_BIGINT, 16, -1, -1), "smallint");
+    assert_string_equal(map(P, DLTC_DT_BIGINT, 17, -1, -1), "integer");
+    assert_string_equal(map(P, DLTC_DT_BIGINT, 33, -1, -1), "bigint");
+    assert_string_equal(map(P, DLTC_DT_BIGINT, 64, -1, -1), "bigint");
+    assert_string_equal(map(P, DLTC_DT_BIGINT, 65, -1, -1), "ERROR");
+    assert_string_equal(map(P, DLTC_DT_DECIMAL, 10, 2, -1), "numeric(10,2)");
+    assert_string_equal(map(P, DLTC_DT_DECIMAL, 76, 0, -1), "numeric(76,0)");
+    assert_string_equal(map(P, DLTC_DT_WEI, 78, 0, -1), "numeric(78,0)");
+    assert_string_equal(map(P, DLTC_DT_TEXT, 255, -1, -1), "varchar(255)");
+    assert_string_equal(map(P, DLTC_DT_BINARY, 16, -1, -1), "bytea");
+    assert_string_equal(map(P, DLTC_DT_UNSET, -1, -1, -1), "ERROR");
+}
+
+static void test_postgres_json_and_literals(void **state)
+{
+    (void)state;
+    dltc_schema *s;
+    dltc_table *t;
+    assert_int_equal(dltc__schema_create(&s, "s", 0), 0);
+    assert_int_equal(dltc__schema_add_table(s, "t", NULL, &t), 0);
+    dltc_column c;
+    memset(&c, 0, sizeof(c));
+    c.precision = c.scale = -1;
+    c.timezone = -1;
+    c.nullable = 1;
+    c.name = "doc";
+    c.data_type = DLTC_DT_JSON;
+    assert_true(dltc__table_add_column(s, t, &c) >= 0);
+    dltc_buf b = DLTC_BUF_INIT;
+    assert_int_equal(dltc__sql_create_table(&b, DLTC_SQL_POSTGRES, "ds", t), 0);
+    assert_string_equal(b.data, "CREATE TABLE IF NOT EXISTS \"ds\".\"t\" (\"doc\" jsonb)");
+    /* json, not jsonb, for tables loaded from parquet (dlt's ADBC path) */
+    t->file_format = dltc__strdup("parquet");
+    dltc__buf_clear(&b);
+    assert_int_equal(dltc__sql_create_table(&b, DLTC_SQL_POSTGRES, "ds", t), 0);
+    assert_string_equal(b.data, "CREATE TABLE IF NOT EXISTS \"ds\".\"t\" (\"doc\" json)");
+    dltc__buf_clear(&b);
+    assert_int_equal(dltc__sql_create_staging_table(&b, DLTC_SQL_POSTGRES, t), 0);
+    assert_string_equal(b.data, "CREATE TEMPORARY TABLE \"t\" (\"doc\" json) ON COMMIT DROP");
+    dltc__buf_clear(&b);
+    assert_int_equal(dltc__sql_staging_table(&b, DLTC_SQL_POSTGRES, "t\"x"), 0);
+    assert_string_equal(b.data, "\"pg_temp\".\"t\"\"x\"");
+
+    /* timestamp literals: ISO text cast to the column's type */
+    c.name = "ts";
+    c.data_type = DLTC_DT_TIMESTAMP;
+    dltc__buf_clear(&b);
+    assert_int_equal(dltc__sql_timestamp_literal(&b, DLTC_SQL_POSTGRES, &c, 1700000000123456LL), 0);
+    assert_string_equal(b.data, "CAST('2023-11-14T22:13:20.123456+00:00' AS timestamp with time "
+                                "zone)");
+    c.timezone = 0;
+    c.precision = 3;
+    dltc__buf_clear(&b);
+    assert_int_equal(dltc__sql_timestamp_literal(&b, DLTC_SQL_POSTGRES, &c, -1000000), 0);
+    assert_string_equal(b.data, "CAST('1969-12-31T23:59:59' AS timestamp (3) without time zone)");
+    dltc__buf_free(&b);
+    dltc_schema_free(s);
 }
 
 static dltc_table *make_table(dltc_schema **out)
@@ -193,7 +258,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ident_quoting),   cmocka_unit_test(test_string_literal),
         cmocka_unit_test(test_duckdb_types),    cmocka_unit_test(test_postgres_types),
-        cmocka_unit_test(test_create_and_alter),
+        cmocka_unit_test(test_create_and_alter), cmocka_unit_test(test_postgres_json_and_literals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,89 @@
+/* A SQL destination client, as the loader, sync, info and drop use it: DuckDB (and
+ * MotherDuck through DuckDB) in destinations/duckdb.c, Postgres in destinations/postgres.c.
+ * Each implementation is the only includer of its library's header. The filesystem
+ * destination is not SQL and has a loader of its own. */
+#ifndef DLTC_LOAD_DESTINATION_H
+#define DLTC_LOAD_DESTINATION_H
+
+#include "dltc/dataset.h"
+#include "load/sql.h"
+#include "schema/schema.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct dltc_dest dltc_dest;
+
+typedef struct {
+    const char *type;          /* "duckdb", "postgres", "motherduck" */
+    dltc_sql_dialect dialect;
+    /* Run one or more statements; DLTC_EDATABASE with the server's message (one line). */
+    int (*exec)(dltc_dest *d, const char *sql);
+    /* Run a query and materialize the rows (the caller frees them with dltc_rows_free). */
+    int (*query)(dltc_dest *d, const char *sql, dltc_rows **out);
+    /* Column names of "dataset"."table" (dataset NULL: the connection's temporary table), as
+     * they exist; *exists = 0 and no names when there is no such table. *names is the
+     * caller's (dltc__strv_free). */
+    int (*table_columns)(dltc_dest *d, const char *dataset, const char *table, char ***names,
+                         size_t *n, int *exists);
+    /* Insert the rows of a load file of table t (format "jsonl", "csv", "parquet",
+     * "insert_values") into "dataset"."<t->name>" (dataset NULL: the temporary staging table
+     * of that name). The table exists with at least the file's columns. DLTC_EINVALID when
+     * the destination does not take that format. *rows (may be NULL) = rows inserted. */
+    int (*load_file)(dltc_dest *d, const char *dataset, const dltc_table *t, const char *path,
+                     const char *format, uint64_t *rows);
+    void (*close)(dltc_dest *d);
+} dltc_dest_ops;
+
+/* Every implementation's handle starts with this. */
+struct dltc_dest {
+    const dltc_dest_ops *ops;
+};
+
+/* What the connection is for: loads get the load settings (and wait for a locked DuckDB
+ * file), reads do not. */
+typedef enum { DLTC_DEST_READ = 0, DLTC_DEST_LOAD = 1 } dltc_dest_purpose;
+
+/* Connect to destination `type` at `location` (DuckDB: a file path; Postgres: a libpq
+ * connection string or postgresql:// URI; MotherDuck: an md: URL). */
+int dltc__dest_open(dltc_dest **out, const char *type, const char *location,
+                    dltc_dest_purpose purpose);
+
+static inline int dltc__dest_exec(dltc_dest *d, const char *sql)
+{
+    return d->ops->exec(d, sql);
+}
+static inline int dltc__dest_query(dltc_dest *d, const char *sql, dltc_rows **out)
+{
+    return d->ops->query(d, sql, out);
+}
+static inline int dltc__dest_table_columns(dltc_dest *d, const char *dataset, const char *table,
+                                           char ***names, size_t *n, int *exists)
+{
+    return d->ops->table_columns(d, dataset, table, names, n, exists);
+}
+static inline int dltc__dest_load_file(dltc_dest *d, const char *dataset, const dltc_table *t,
+                                       const char *path, const char *format, uint64_t *rows)
+{
+    return d->ops->load_file(d, dataset, t, path, format, rows);
+}
+static inline void dltc__dest_close(dltc_dest *d)
+{
+    if (d)
+        d->ops->close(d);
+}
+static inline dltc_sql_dialect dltc__dest_dialect(const dltc_dest *d)
+{
+    return d->ops->dialect;
+}
+/* *yes = 1 when "dataset"."table" exists. */
+int dltc__dest_table_exists(dltc_dest *d, const char *dataset, const char *table, int *yes);
+
+/* The Postgres client (destinations/postgres.c): libpq, loaded on first use. */
+int dltc__postgres_open(dltc_dest **out, const char *conninfo, dltc_dest_purpose purpose);
+/* MotherDuck through DuckDB (destination.c; DLTC_MOTHERDUCK_STANDIN: a local stand-in). */
+int dltc__motherduck_open(dltc_dest **out, const char *location, dltc_dest_purpose purpose);
+/* The DuckDB client as a destination (destinations/duckdb.c). */
+int dltc__duckdb_dest_open(dltc_dest **out, const char *path, dltc_dest_purpose purpose);
+
+#endif
