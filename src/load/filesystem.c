@@ -1312,36 +1312,6 @@ static int load_files(fs_load *c, const fs_job *jobs, size_t njobs, const char *
     return rc;
 }
 
-/* The package's created_at (load_package_state.json, typed datetime), else the load id's
- * time: the default current_datetime and load_package_timestamp. */
-static int64_t package_created_us(const char *pkg, const char *load_id)
-{
-    int64_t us = (int64_t)(dltc__json_strtod(load_id, NULL) * 1e6);
-    dltc_buf p = DLTC_BUF_INIT;
-    char *text = NULL;
-    size_t len = 0;
-    dltc_arena a;
-    dltc__arena_init(&a, 4096);
-    dltc_value *doc = NULL;
-    if (dltc__buf_printf(&p, "%s/load_package_state.json", pkg) == 0 &&
-        dltc__read_file(p.data, &text, &len) == 0 &&
-        dltc__json_parse(&a, text, len, 16, &doc, NULL) == 0 && doc->type == DLTC_TYPE_OBJECT) {
-        const dltc_value *v = dltc_object_get(doc, "created_at");
-        const char *iso = v && v->type == DLTC_TYPE_STRING ? v->u.s : NULL;
-        size_t n = iso ? v->len : 0;
-        if (iso && n > 3 && (unsigned char)iso[0] == 0xEF) /* typed: U+F027 prefix */
-            iso += 3, n -= 3;
-        dltc_iso parsed;
-        if (iso && dltc__iso_parse(iso, n, &parsed) == 0 && parsed.kind == DLTC_ISO_DATETIME)
-            us = parsed.value;
-    }
-    dltc_error_clear();
-    dltc__arena_free(&a);
-    dltc__free(text);
-    dltc__buf_free(&p);
-    return us;
-}
-
 static void jobs_free(fs_job *j, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -1441,7 +1411,7 @@ int dltc__fs_load_package(dltc_storage *st, const char *load_id, const dltc_fs_o
     if (!rc && !(c.tmp_dir = dltc__path_join(c.dataset, TMP_DIR))) rc = dltc__error_oom();
     if (!rc) rc = package_jobs(st, load_id, &jobs, &njobs);
     if (!rc) {
-        c.package_us = package_created_us(pkg, load_id);
+        c.package_us = dltc__package_created_us(pkg, load_id);
         rc = dltc__buf_printf(&marker, "%s/_dlt_loads/%s__%s.jsonl", c.dataset,
                               dltc_schema_name(c.s), load_id);
     }

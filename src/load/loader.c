@@ -515,39 +515,6 @@ static int load_in_transaction(dltc_dest *db, dltc_storage *st, const char *pkg,
     return rc;
 }
 
-/* The package's created time (load_package_state.json created_at, else the load id's time):
- * the boundary of scd2 validity. */
-static int64_t package_created_us(const char *pkg, const char *load_id)
-{
-    double secs = 0;
-    sscanf(load_id, "%lf", &secs);
-    int64_t us = (int64_t)(secs * 1e6);
-    dltc_buf p = DLTC_BUF_INIT;
-    char *text = NULL;
-    size_t len = 0;
-    dltc_arena a;
-    dltc__arena_init(&a, 4096);
-    dltc_value *doc = NULL;
-    dltc_json_error err;
-    if (dltc__buf_printf(&p, "%s/load_package_state.json", pkg) == 0 &&
-        dltc__read_file(p.data, &text, &len) == 0 &&
-        dltc__json_parse(&a, text, len, 16, &doc, &err) == 0 && doc->type == DLTC_TYPE_OBJECT) {
-        const dltc_value *v = dltc_object_get(doc, "created_at");
-        size_t n = 0;
-        const char *iso = v && v->type == DLTC_TYPE_STRING ? dltc_value_get_str(v, &n) : NULL;
-        if (iso && n > 3 && (unsigned char)iso[0] == 0xEF) /* typed: U+F027 prefix */
-            iso += 3, n -= 3;
-        dltc_iso parsed;
-        if (iso && dltc__iso_parse(iso, n, &parsed) == 0 && parsed.kind == DLTC_ISO_DATETIME)
-            us = parsed.value;
-    }
-    dltc_error_clear();
-    dltc__arena_free(&a);
-    dltc__free(text);
-    dltc__buf_free(&p);
-    return us;
-}
-
 int dltc__load_package(dltc_storage *st, const char *load_id, const char *dest_type,
                        const char *location, const char *dataset, int replace_strategy,
                        dltc_load_result *res)
@@ -602,7 +569,7 @@ int dltc__load_package(dltc_storage *st, const char *load_id, const char *dest_t
         rc = dltc__dest_exec(db, "BEGIN TRANSACTION");
         if (!rc) {
             dltc_merge_ctx ctx = {dltc__dest_dialect(db), dataset, replace_strategy,
-                                  package_created_us(pkg, load_id)};
+                                  dltc__package_created_us(pkg, load_id)};
             rc = load_in_transaction(db, st, pkg, load_id, dataset, s, jobs, njobs, tables, &ctx,
                                      res);
             if (rc) {

@@ -17,6 +17,10 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "package/fsutil.h"
+#include "common/arena.h"
+#include "common/buf.h"
+#include "common/time.h"
+#include "formats/json.h"
 
 #define NORMALIZE_VERSION "1.0.1"
 #define LOAD_VERSION "1.0.0"
@@ -914,4 +918,35 @@ int dltc__package_delete(dltc_storage *s, dltc_stage stage, const char *load_id)
     rc = trash_folder(s, pkg, load_id);
     dltc__free(pkg);
     return rc;
+}
+
+int64_t dltc__package_created_us(const char *pkg, const char *load_id)
+{
+    double secs = 0;
+    sscanf(load_id, "%lf", &secs);
+    int64_t us = (int64_t)(secs * 1e6);
+    dltc_buf p = DLTC_BUF_INIT;
+    char *text = NULL;
+    size_t len = 0;
+    dltc_arena a;
+    dltc__arena_init(&a, 4096);
+    dltc_value *doc = NULL;
+    dltc_json_error err;
+    if (dltc__buf_printf(&p, "%s/load_package_state.json", pkg) == 0 &&
+        dltc__read_file(p.data, &text, &len) == 0 &&
+        dltc__json_parse(&a, text, len, 16, &doc, &err) == 0 && doc->type == DLTC_TYPE_OBJECT) {
+        const dltc_value *v = dltc_object_get(doc, "created_at");
+        size_t n = 0;
+        const char *iso = v && v->type == DLTC_TYPE_STRING ? dltc_value_get_str(v, &n) : NULL;
+        if (iso && n > 3 && (unsigned char)iso[0] == 0xEF) /* typed: U+F027 prefix */
+            iso += 3, n -= 3;
+        dltc_iso parsed;
+        if (iso && dltc__iso_parse(iso, n, &parsed) == 0 && parsed.kind == DLTC_ISO_DATETIME)
+            us = parsed.value;
+    }
+    dltc_error_clear();
+    dltc__arena_free(&a);
+    dltc__free(text);
+    dltc__buf_free(&p);
+    return us;
 }

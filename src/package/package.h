@@ -18,6 +18,7 @@
 #define DLTC_PACKAGE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct dltc_storage dltc_storage;
 
@@ -95,5 +96,10 @@ int dltc__mkdirs(const char *path);
 int dltc__rmtree(const char *path);
 /* fsync a folder. */
 int dltc__fsync_dir(const char *path);
+
+/* The package's created time in µs (load_package_state.json created_at, else the load id's
+ * time), `pkg` being the package folder: the boundary of scd2 validity and the filesystem's
+ * load_package_timestamp. Never fails. */
+int64_t dltc__package_created_us(const char *pkg, const char *load_id);
 
 #endif
