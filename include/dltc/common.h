@@ -69,6 +69,21 @@ typedef struct {
 
 DLTC_EXTERN void dltc_allocator_set(const dltc_allocator *allocator);
 
+/*
+ * Warnings and notes (what dlt logs: a merge appended on the filesystem, a guessed
+ * paginator…): one line each, secrets masked. By default lines from DLTC_LOG_WARNING up go to
+ * stderr as "dltc WARNING: …". A handler gets every line from `min_level` up instead (NULL
+ * restores stderr). Thread-safe; the handler may be called from any thread that runs dltc.
+ */
+typedef enum {
+    DLTC_LOG_DEBUG = 10,
+    DLTC_LOG_INFO = 20,
+    DLTC_LOG_WARNING = 30,
+    DLTC_LOG_ERROR = 40
+} dltc_log_level;
+typedef void (*dltc_log_fn)(int level, const char *message, void *payload);
+DLTC_EXTERN void dltc_log_set_handler(dltc_log_fn fn, void *payload, int min_level);
+
 #ifdef __cplusplus
 }
 #endif

@@ -9,6 +9,7 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "formats/json.h"
 
 #include <stdio.h>
@@ -718,6 +719,21 @@ static int next_page(dltc_rest_pages *pg, const dltc_value **items)
         double score;
         if ((rc = dltc__paginator_detect(&pg->paginator, &score, pg->resp, pg->body)))
             return rc;
+        /* dlt warns about guesses: a half-sure one, or one page of a list */
+        int half = score > 0 && score < 1;
+        if (half || (score == 0 && pg->body && pg->body->type == DLTC_TYPE_ARRAY)) {
+            dltc_buf u = DLTC_BUF_INIT;
+            if (dltc__http_url_redact(&u, pg->req.url) == 0 && half)
+                dltc__log(DLTC_LOG_WARNING, "paginator %s detected for %s: check that it fits "
+                                            "the API, or set one explicitly",
+                          dltc_paginator_type(pg->paginator), u.data);
+            else if (u.data)
+                dltc__log(DLTC_LOG_WARNING, "no paginator detected for %s: it is read as a "
+                                            "single page; set a paginator if the API pages its "
+                                            "lists",
+                          u.data);
+            dltc__buf_free(&u);
+        }
     }
     if ((rc = dltc__paginator_update_state(pg->paginator, pg->resp, pg->body, pg->items)))
         return rc;

@@ -6,6 +6,7 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "load/filesystem.h"
 
 #include <limits.h>
@@ -338,7 +339,7 @@ static int filesystem_location(dltc_pipeline *p, const char *given)
 static void fs_warning(const char *message, void *payload)
 {
     (void)payload;
-    fprintf(stderr, "warning: %s\n", message);
+    dltc__log(DLTC_LOG_WARNING, "%s", message);
 }
 
 void dltc__pipeline_fs_options(dltc_pipeline *p, void *fs_options)

@@ -343,6 +343,52 @@ static void test_hook_and_module_paginate(void **state)
     assert_int_equal(dltc_paginate(&pg, url, &o), DLTC_EINVALID);
 }
 
+/* dlt's warnings about guessed paginators reach the log handler */
+static char last_log[1024];
+static int nlogs;
+
+static void capture(int level, const char *message, void *payload)
+{
+    (void)payload;
+    if (level >= DLTC_LOG_WARNING) {
+        snprintf(last_log, sizeof last_log, "%s", message);
+        nlogs++;
+    }
+}
+
+static void test_detection_warnings_logged(void **state)
+{
+    (void)state;
+    dltc_log_set_handler(capture, NULL, DLTC_LOG_WARNING);
+    ts_http_reply r[] = {{0, "[{\"a\":1}]", NULL, 0, 0, 0, 0, 0}};
+    ts_http_server_script(srv, "/plain", r, 1);
+    dltc_rest_client *c = client(NULL, NULL, 1);
+    dltc_rest_paginate_options o = DLTC_REST_PAGINATE_OPTIONS_INIT;
+    o.path = "/plain?api_key=abc";
+    dltc_rest_pages *pg;
+    assert_int_equal(dltc_rest_paginate(&pg, c, &o), 0);
+    char out[128];
+    nlogs = 0;
+    assert_int_equal(collect(pg, out, sizeof out, NULL), DLTC_ITEROVER);
+    assert_int_equal(nlogs, 1);
+    assert_non_null(strstr(last_log, "no paginator detected for "));
+    assert_non_null(strstr(last_log, "/plain?api_key=***: it is read as a single page"));
+    dltc_rest_pages_free(pg);
+    /* a page number guessed from total_pages: half sure */
+    ts_http_reply r2[] = {{0, "{\"total_pages\":1,\"items\":[1]}", NULL, 0, 0, 0, 0, 0}};
+    ts_http_server_script(srv, "/guess", r2, 1);
+    o.path = "/guess";
+    assert_int_equal(dltc_rest_paginate(&pg, c, &o), 0);
+    nlogs = 0;
+    assert_int_equal(collect(pg, out, sizeof out, NULL), DLTC_ITEROVER);
+    assert_int_equal(nlogs, 1);
+    assert_non_null(strstr(last_log, "detected for "));
+    assert_non_null(strstr(last_log, "check that it fits the API"));
+    dltc_rest_pages_free(pg);
+    dltc_rest_client_free(c);
+    dltc_log_set_handler(NULL, NULL, DLTC_LOG_WARNING);
+}
+
 /* ---- auth ---- */
 
 static char *echo_with(dltc_auth *a, const char *path)
@@ -690,6 +736,7 @@ int main(void)
         cmocka_unit_test(test_paginate_offset_explicit),
         cmocka_unit_test(test_every_paginator_against_server),
         cmocka_unit_test(test_hook_and_module_paginate),
+        cmocka_unit_test(test_detection_warnings_logged),
         cmocka_unit_test(test_auth_types),
         cmocka_unit_test(test_auth_from_config),
         cmocka_unit_test(test_oauth2_fetch_and_refresh),
