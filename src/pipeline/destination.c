@@ -357,23 +357,37 @@ void dltc__pipeline_fs_options(dltc_pipeline *p, void *fs_options)
 
 int dltc__pipeline_resolve_destination(dltc_pipeline *p, const char *credentials)
 {
-    if (strcmp(p->destination, "filesystem") == 0) {
-        int frc = filesystem_location(p, credentials);
-        if (frc)
-            dltc__error_prefix("pipeline %s: destination filesystem: ", p->name);
-        return frc;
-    }
-    int rc = strcmp(p->destination, "postgres") == 0     ? postgres_location(p, credentials)
+    int rc = strcmp(p->destination, "filesystem") == 0 ? filesystem_location(p, credentials)
+             : strcmp(p->destination, "postgres") == 0 ? postgres_location(p, credentials)
              : strcmp(p->destination, "motherduck") == 0 ? motherduck_location(p, credentials)
                                                          : duckdb_location(p, credentials);
     if (rc)
         dltc__error_prefix("pipeline %s: destination %s: ", p->name, p->destination);
+    if (rc == DLTC_ENOTFOUND) {
+        /* credentials not configured: as in dlt, only what needs the destination fails
+         * (trace, info, drop-pending-packages work without them) */
+        if (!(p->dest_error = dltc__strdup(dltc_error_last()->message)))
+            return dltc__error_oom();
+        p->dest_error_code = rc;
+        dltc_error_clear();
+        dltc__free(p->location);
+        p->location = NULL;
+        return 0;
+    }
     return rc;
+}
+
+int dltc__pipeline_destination_ready(dltc_pipeline *p)
+{
+    return p->dest_error ? dltc__error_set(p->dest_error_code, "%s", p->dest_error) : 0;
 }
 
 int dltc__pipeline_dest_open(dltc_pipeline *p, dltc_dest_purpose purpose, dltc_dest **out)
 {
     *out = NULL;
+    int rc = dltc__pipeline_destination_ready(p);
+    if (rc)
+        return rc;
     if (strcmp(p->destination, "filesystem") == 0) {
         if (purpose != DLTC_DEST_READ)
             return dltc__error_set(DLTC_EINVALID, "the filesystem destination is read through "

@@ -112,7 +112,8 @@ int dltc_pipeline_info(dltc_pipeline *p, int verbose, char **out)
     if (!rc)
         rc = dltc__pipeline_schema(p, &s);
     if (!rc && dltc__pipeline_dest_open(p, DLTC_DEST_READ, &db) != 0) {
-        rc = dltc__buf_printf(&b, "\nDestination: %s (cannot open: %s)\n", p->display.data,
+        rc = dltc__buf_printf(&b, "\nDestination: %s (cannot open: %s)\n",
+                              p->display.data ? p->display.data : p->destination,
                               dltc_error_last()->message);
         db = NULL;
     }
@@ -130,7 +131,7 @@ int dltc_pipeline_info(dltc_pipeline *p, int verbose, char **out)
     }
     if (!rc)
         rc = dltc__buf_printf(&b, "\nTables in dataset %s (%s):\n", p->dataset,
-                              p->display.data);
+                              p->display.data ? p->display.data : p->destination);
     for (size_t i = 0; i < s->ntables && !rc; i++) {
         dltc_table *t = s->tables[i];
         size_t cols = 0;

@@ -84,6 +84,7 @@ void dltc_pipeline_free(dltc_pipeline *p)
     dltc__free(p->location);
     dltc__buf_free(&p->display);
     dltc__free(p->fs_layout);
+    dltc__free(p->dest_error);
     dltc__free(p->file_format);
     dltc__free(p->schema_name);
     dltc__free(p->state_path);
@@ -517,6 +518,8 @@ int dltc__pipeline_load_pending(dltc_pipeline *p, dltc_load_info *info)
     char **ids = NULL;
     size_t n = 0;
     int rc = dltc__storage_list(p->storage, DLTC_STAGE_NORMALIZED, &ids, &n);
+    if (!rc && n)
+        rc = dltc__pipeline_destination_ready(p);
     for (size_t i = 0; i < n && !rc; i++) {
         dltc_load_result r;
         if (strcmp(p->destination, "filesystem") == 0) {

@@ -21,6 +21,9 @@ struct dltc_pipeline {
     char *location;     /* what the destination opens: DuckDB's absolute path, a libpq
                            connection string (may hold a password: never shown) */
     dltc_buf display;   /* the location as shown: duckdb:///path, postgresql://u:***@h/db */
+    char *dest_error;   /* credentials not configured: the error, raised only when the
+                           destination is needed (local commands work without them) */
+    int dest_error_code;
     char *fs_layout;    /* filesystem: destination.filesystem.layout (NULL: dlt's default) */
     int fs_compression; /* filesystem: !normalize.data_writer.disable_compression */
     int fs_max_state_files;
@@ -63,6 +66,8 @@ char *dltc__data_dir(void);
 /* The destination's location and display from `credentials` (the option; NULL: config and
  * secrets, then the default). */
 int dltc__pipeline_resolve_destination(dltc_pipeline *p, const char *credentials);
+/* 0 when the destination is configured; else its deferred error (missing credentials). */
+int dltc__pipeline_destination_ready(dltc_pipeline *p);
 /* The filesystem destination's options of this pipeline (strings lent from p). */
 struct dltc_fs_options_s;
 void dltc__pipeline_fs_options(dltc_pipeline *p, void *fs_options);

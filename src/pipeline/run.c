@@ -436,7 +436,10 @@ int dltc_pipeline_query(dltc_pipeline *p, const char *sql, dltc_rows **out)
 {
     dltc_dest *db = NULL;
     /* a filesystem dataset is read through views; a DuckDB file is created if absent */
-    int rc = strcmp(p->destination, "filesystem") == 0
+    int rc = dltc__pipeline_destination_ready(p);
+    if (rc)
+        return rc;
+    rc = strcmp(p->destination, "filesystem") == 0
                  ? dltc__pipeline_dest_open(p, DLTC_DEST_READ, &db)
                  : dltc__dest_open(&db, p->destination, p->location, DLTC_DEST_READ);
     dltc_buf b = DLTC_BUF_INIT;

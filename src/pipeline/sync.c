@@ -149,6 +149,9 @@ int dltc__pipeline_sync(dltc_pipeline *p, int force, int *restored)
 {
     if (restored)
         *restored = 0;
+    int rrc = dltc__pipeline_destination_ready(p);
+    if (rrc)
+        return rrc;
     /* never create a DuckDB file just to look */
     if (strcmp(p->destination, "duckdb") == 0 && access(p->location, F_OK) != 0)
         return force ? dltc__error_set(DLTC_ENOTFOUND, "%s: no such database", p->display.data)

@@ -49,6 +49,14 @@ rm .dlt/config.toml
 rm -rf data
 "$dlt" pipeline a sync --destination filesystem >/dev/null 2>&1 && [ -f data/pipelines/a/state.json ] && ok || bad "state restored from the bucket"
 
+# no bucket configured: local commands still work, a load fails before extracting anything
+unset DESTINATION__FILESYSTEM__BUCKET_URL
+"$dlt" pipeline a info >/dev/null 2>&1 && ok || bad "info without the destination's config"
+err=$(L --pipeline nob --table users 2>&1)
+grep -q "missing config value destination.filesystem.bucket_url" <<<"$err" && [ "$(wc -l <<<"$err")" = 1 ] && ok || bad "missing bucket_url in one line: $err"
+[ -z "$(find data/pipelines/nob/load/new data/pipelines/nob/load/normalized -mindepth 1 2>/dev/null)" ] && ok || bad "nothing extracted without a destination"
+export DESTINATION__FILESYSTEM__BUCKET_URL="file://$tmp/bucket"
+
 err=$(DESTINATION__FILESYSTEM__BUCKET_URL=s3://bucket/x L --pipeline s --table users 2>&1)
 grep -q "only local buckets" <<<"$err" && [ "$(wc -l <<<"$err")" = 1 ] && ok || bad "s3 refused in one line: $err"
 echo "$passes passed, $fails failed"
