@@ -9,7 +9,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 points=$(grep -rho 'crash_point("[a-z:-]*")' "$src/src" | sed 's/crash_point("\(.*\)")/\1/' | sort -u)
 # the load step's points are the destination's: the SQL loader's (load/loader.c) or the
-# filesystem loader's (load:fs-*); DLTC_TEST_DESTINATION is set by tests/support/on_*.sh
+# filesystem loader's (load:fs-*); DLTC_TEST_DESTINATION is set by tests/support/on_destination.sh
 sql_points=$(grep -ho 'crash_point("load:[a-z:-]*")' "$src/src/load/loader.c" | sed 's/crash_point("\(.*\)")/\1/' | sort -u)
 if [ "${DLTC_TEST_DESTINATION:-}" = filesystem ]; then
   points=$(comm -23 <(echo "$points") <(echo "$sql_points"))
