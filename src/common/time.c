@@ -673,6 +673,18 @@ int dltc__iso_parse(const char *s, size_t len, dltc_iso *out)
 
 static char *put_num(char *p, int64_t v, int width)
 {
+    if (width == 2 && v >= 0 && v < 100) { /* the fields of a date and a time */
+        p[0] = (char)('0' + v / 10);
+        p[1] = (char)('0' + v % 10);
+        return p + 2;
+    }
+    if (width == 4 && v >= 0 && v < 10000) {
+        p[0] = (char)('0' + v / 1000);
+        p[1] = (char)('0' + v / 100 % 10);
+        p[2] = (char)('0' + v / 10 % 10);
+        p[3] = (char)('0' + v % 10);
+        return p + 4;
+    }
     char tmp[24];
     int n = 0;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
