@@ -29,9 +29,12 @@ typedef struct {
     /* Insert the rows of a load file of table t (format "jsonl", "csv", "parquet",
      * "insert_values") into "dataset"."<t->name>" (dataset NULL: the temporary staging table
      * of that name). The table exists with at least the file's columns. DLTC_EINVALID when
-     * the destination does not take that format. *rows (may be NULL) = rows inserted. */
+     * the destination does not take that format. *rows (may be NULL) = rows inserted.
+     * DLTC_LOAD_MORE in `flags`: the next call is likely a file of the same table, and the
+     * destination may keep its bulk insert open for it (Postgres: one COPY for many jsonl
+     * files); any other call on the destination completes it first. */
     int (*load_file)(dltc_dest *d, const char *dataset, const dltc_table *t, const char *path,
-                     const char *format, uint64_t *rows);
+                     const char *format, unsigned flags, uint64_t *rows);
     void (*close)(dltc_dest *d);
 } dltc_dest_ops;
 
@@ -62,10 +65,13 @@ static inline int dltc__dest_table_columns(dltc_dest *d, const char *dataset, co
 {
     return d->ops->table_columns(d, dataset, table, names, n, exists);
 }
+#define DLTC_LOAD_MORE 1u
+
 static inline int dltc__dest_load_file(dltc_dest *d, const char *dataset, const dltc_table *t,
-                                       const char *path, const char *format, uint64_t *rows)
+                                       const char *path, const char *format, unsigned flags,
+                                       uint64_t *rows)
 {
-    return d->ops->load_file(d, dataset, t, path, format, rows);
+    return d->ops->load_file(d, dataset, t, path, format, flags, rows);
 }
 static inline void dltc__dest_close(dltc_dest *d)
 {

@@ -8,6 +8,7 @@
 #include "common/buf.h"
 #include "common/crash.h"
 #include "common/error.h"
+#include "common/strmap.h"
 #include "common/time.h"
 #include "dltc/schema.h"
 #include "formats/json.h"
@@ -435,10 +436,7 @@ static int follow_up(dltc_dest *db, const dltc_merge_ctx *ctx, dltc_schema *s,
     return rc;
 }
 
-static int load_in_transaction(dltc_dest *db, dltc_storage *st, const char *pkg,
-                               const char *load_id, const char *dataset, dltc_schema *s,
-                               char **jobs, size_t njobs, char **tables,
-                               const dltc_merge_ctx *ctx, dltc_load_result *res)
+static int create_dataset(dltc_dest *db, const char *dataset)
 {
     dltc_buf b = DLTC_BUF_INIT;
     int rc = dltc__buf_puts(&b, "CREATE SCHEMA IF NOT EXISTS ");
@@ -447,6 +445,131 @@ static int load_in_transaction(dltc_dest *db, dltc_storage *st, const char *pkg,
     if (!rc)
         rc = exec_buf(db, &b);
     dltc__buf_free(&b);
+    return rc;
+}
+
+/* ---- loading while normalizing ---- */
+
+struct dltc_load_early {
+    dltc_dest *db;
+    char *dataset;
+    char *load_id;
+    int in_tx;        /* BEGIN sent, neither COMMIT nor ROLLBACK yet */
+    char **done;      /* names of the job files loaded */
+    size_t ndone, capdone;
+    dltc_load_result counts; /* rows per table */
+    dltc_strmap widths;      /* table -> columns it was migrated to (skips the catalog) */
+};
+
+static int early_done(const dltc_load_early *e, const char *job)
+{
+    for (size_t i = 0; e && i < e->ndone; i++)
+        if (strcmp(e->done[i], job) == 0)
+            return 1;
+    return 0;
+}
+
+int dltc__load_early_begin(dltc_load_early **out, const char *load_id, const char *dest_type,
+                           const char *location, const char *dataset)
+{
+    *out = NULL;
+    dltc_load_early *e = dltc__calloc(1, sizeof(*e));
+    if (!e)
+        return dltc__error_oom();
+    e->dataset = dltc__strdup(dataset);
+    e->load_id = dltc__strdup(load_id);
+    if (!e->dataset || !e->load_id) {
+        dltc__load_early_free(e);
+        return dltc__error_oom();
+    }
+    int rc = dltc__dest_open(&e->db, dest_type, location, DLTC_DEST_LOAD);
+    if (!rc)
+        rc = dltc__dest_exec(e->db, "BEGIN TRANSACTION");
+    if (!rc)
+        e->in_tx = 1;
+    if (!rc)
+        rc = create_dataset(e->db, dataset);
+    if (rc) {
+        dltc__load_early_free(e);
+        return rc;
+    }
+    *out = e;
+    return 0;
+}
+
+int dltc__load_early_file(dltc_load_early *e, const dltc_table *t, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    if (e->ndone == e->capdone) {
+        size_t cap = e->capdone ? e->capdone * 2 : 16;
+        char **d = dltc__realloc(e->done, cap * sizeof(*d));
+        if (!d)
+            return dltc__error_oom();
+        e->done = d;
+        e->capdone = cap;
+    }
+    uint64_t n = 0;
+    size_t width = 0;
+    int rc = 0;
+    if (!dltc__strmap_get(&e->widths, t->name, strlen(t->name), &width) || width != t->ncols) {
+        rc = migrate_table(e->db, e->dataset, t);
+        if (!rc)
+            rc = dltc__strmap_put(&e->widths, t->name, strlen(t->name), t->ncols);
+    }
+    if (!rc)
+        rc = dltc__dest_load_file(e->db, e->dataset, t, path, job_format(name), DLTC_LOAD_MORE,
+                                  &n);
+    if (!rc)
+        rc = add_count(&e->counts, t->name, n);
+    if (!rc && !(e->done[e->ndone] = dltc__strdup(name)))
+        rc = dltc__error_oom();
+    if (!rc)
+        e->ndone++;
+    dltc__crash_point("load:after-early-file");
+    return rc;
+}
+
+const char *dltc__load_early_load_id(const dltc_load_early *e)
+{
+    return e->load_id;
+}
+
+size_t dltc__load_early_count(const dltc_load_early *e)
+{
+    return e ? e->ndone : 0;
+}
+
+void dltc__load_early_free(dltc_load_early *e)
+{
+    if (!e)
+        return;
+    if (e->in_tx) {
+        int code = dltc_error_last()->code; /* the rollback must not hide the cause */
+        char msg[1024];
+        snprintf(msg, sizeof(msg), "%s", code ? dltc_error_last()->message : "");
+        dltc__dest_exec(e->db, "ROLLBACK");
+        if (code)
+            dltc__error_set(code, "%s", msg);
+        else
+            dltc_error_clear();
+    }
+    dltc__dest_close(e->db);
+    dltc__strv_free(e->done, e->ndone);
+    dltc__load_result_clear(&e->counts);
+    dltc__strmap_free(&e->widths);
+    dltc__free(e->dataset);
+    dltc__free(e->load_id);
+    dltc__free(e);
+}
+
+static int load_in_transaction(dltc_dest *db, dltc_storage *st, const char *pkg,
+                               const char *load_id, const char *dataset, dltc_schema *s,
+                               char **jobs, size_t njobs, char **tables,
+                               const dltc_merge_ctx *ctx, const dltc_load_early *early,
+                               dltc_load_result *res)
+{
+    int rc = create_dataset(db, dataset);
     /* system tables first, then every table with a job (parents before children: schema
      * order already has them so) */
     static const char *const sys[] = {"_dlt_version", "_dlt_loads"};
@@ -474,7 +597,10 @@ static int load_in_transaction(dltc_dest *db, dltc_storage *st, const char *pkg,
     if (!rc)
         rc = staging_tables(db, chains, nchains, 1);
     dltc__crash_point("load:after-truncate");
+    size_t loaded = 0; /* jobs loaded here (not early) */
     for (size_t k = 0; k < njobs && !rc; k++) {
+        if (early_done(early, jobs[k]))
+            continue;
         dltc_table *t = dltc__schema_table(s, tables[k], strlen(tables[k]));
         if (!t) {
             rc = dltc__error_set(DLTC_EINVALID, "package %s: job %s has no table in the schema",
@@ -490,12 +616,19 @@ static int load_in_transaction(dltc_dest *db, dltc_storage *st, const char *pkg,
         snprintf(path, plen, "%s/new_jobs/%s", pkg, jobs[k]);
         uint64_t n = 0;
         /* staged tables load into the connection's temporary table of that name */
+        /* the next job of the same table may continue this one's bulk insert */
+        unsigned more = 0;
+        for (size_t x = k + 1; x < njobs && !more; x++)
+            if (!early_done(early, jobs[x])) {
+                more = strcmp(tables[x], tables[k]) == 0 ? DLTC_LOAD_MORE : 0;
+                break;
+            }
         rc = dltc__dest_load_file(db, staged(chains, nchains, t) ? NULL : dataset, t, path,
-                                    job_format(jobs[k]), &n);
+                                  job_format(jobs[k]), more, &n);
         if (!rc)
             rc = add_count(res, t->name, n);
         dltc__free(path);
-        if (k == 0)
+        if (loaded++ == 0)
             dltc__crash_point("load:after-first-job");
     }
     dltc__crash_point("load:after-data");
@@ -515,15 +648,18 @@ static int load_in_transaction(dltc_dest *db, dltc_storage *st, const char *pkg,
     return rc;
 }
 
-int dltc__load_package(dltc_storage *st, const char *load_id, const char *dest_type,
-                       const char *location, const char *dataset, int replace_strategy,
-                       dltc_load_result *res)
+static int load_package(dltc_storage *st, const char *load_id, const char *dest_type,
+                        const char *location, const char *dataset, int replace_strategy,
+                        dltc_load_early *early, dltc_load_result *res)
 {
     memset(res, 0, sizeof(*res));
     res->load_id = dltc__strdup(load_id);
     char *pkg = dltc__package_path(st, DLTC_STAGE_NORMALIZED, load_id);
-    if (!pkg || !res->load_id)
+    if (!pkg || !res->load_id) {
+        dltc__free(pkg);
+        dltc__load_early_free(early);
         return dltc__error_oom();
+    }
     char *schema_path = NULL, *text = NULL;
     size_t len = 0;
     dltc_schema *s = NULL;
@@ -559,27 +695,37 @@ int dltc__load_package(dltc_storage *st, const char *load_id, const char *dest_t
                 rc = dltc__error_oom();
     }
     dltc__crash_point("load:start");
-    if (!rc)
-        rc = dltc__dest_open(&db, dest_type, location, DLTC_DEST_LOAD);
-    dltc__crash_point("load:after-open");
     int done = 0;
-    if (!rc)
-        rc = already_loaded(db, dataset, load_id, &done);
+    if (early) { /* the package's transaction is open and holds the files loaded early */
+        db = early->db;
+        dltc__crash_point("load:after-open");
+        for (size_t i = 0; i < early->counts.ncounts && !rc; i++)
+            rc = add_count(res, early->counts.counts[i].table, early->counts.counts[i].rows);
+    } else {
+        if (!rc)
+            rc = dltc__dest_open(&db, dest_type, location, DLTC_DEST_LOAD);
+        dltc__crash_point("load:after-open");
+        if (!rc)
+            rc = already_loaded(db, dataset, load_id, &done);
+        if (!rc && !done)
+            rc = dltc__dest_exec(db, "BEGIN TRANSACTION");
+    }
     if (!rc && !done) {
-        rc = dltc__dest_exec(db, "BEGIN TRANSACTION");
-        if (!rc) {
-            dltc_merge_ctx ctx = {dltc__dest_dialect(db), dataset, replace_strategy,
-                                  dltc__package_created_us(pkg, load_id)};
-            rc = load_in_transaction(db, st, pkg, load_id, dataset, s, jobs, njobs, tables, &ctx,
-                                     res);
-            if (rc) {
-                int keep = rc;
-                dltc__dest_exec(db, "ROLLBACK");
-                rc = keep;
-            } else {
-                rc = dltc__dest_exec(db, "COMMIT");
-            }
+        dltc_merge_ctx ctx = {dltc__dest_dialect(db), dataset, replace_strategy,
+                              dltc__package_created_us(pkg, load_id)};
+        rc = load_in_transaction(db, st, pkg, load_id, dataset, s, jobs, njobs, tables, &ctx,
+                                 early, res);
+        if (early)
+            early->in_tx = 0;
+        if (rc) {
+            int keep = rc;
+            dltc__dest_exec(db, "ROLLBACK");
+            rc = keep;
+        } else {
+            rc = dltc__dest_exec(db, "COMMIT");
         }
+    } else if (early) {
+        /* fails before the transaction's work: dltc__load_early_free rolls back */
     } else if (!rc) {
         res->already_loaded = 1;
         for (size_t k = 0; k < njobs && !rc; k++) {
@@ -602,7 +748,10 @@ int dltc__load_package(dltc_storage *st, const char *load_id, const char *dest_t
     dltc__crash_point("load:after-jobs-completed");
     if (!rc)
         rc = dltc__package_complete(st, load_id, "loaded");
-    dltc__dest_close(db);
+    if (early)
+        dltc__load_early_free(early);
+    else
+        dltc__dest_close(db);
     dltc__strv_free(jobs, njobs);
     dltc__strv_free(tables, njobs);
     dltc_schema_free(s);
@@ -611,4 +760,17 @@ int dltc__load_package(dltc_storage *st, const char *load_id, const char *dest_t
     dltc__buf_free(&p);
     dltc__free(pkg);
     return rc;
+}
+
+int dltc__load_package(dltc_storage *st, const char *load_id, const char *dest_type,
+                       const char *location, const char *dataset, int replace_strategy,
+                       dltc_load_result *res)
+{
+    return load_package(st, load_id, dest_type, location, dataset, replace_strategy, NULL, res);
+}
+
+int dltc__load_package_early(dltc_storage *st, const char *load_id, const char *dataset,
+                             int replace_strategy, dltc_load_early *e, dltc_load_result *res)
+{
+    return load_package(st, load_id, NULL, NULL, dataset, replace_strategy, e, res);
 }

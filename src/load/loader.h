@@ -41,4 +41,28 @@ int dltc__load_package(dltc_storage *st, const char *load_id, const char *dest_t
                        const char *location, const char *dataset, int replace_strategy,
                        dltc_load_result *res);
 
+/* Loading a package while it is still being normalized (pipeline/overlap.c): the package's
+ * transaction is opened first and its completed append files are loaded into it as they
+ * come; dltc__load_package_early then loads the rest of the normalized package into that
+ * same transaction and commits. Nothing is committed before the package is normalized, so
+ * a failure or a crash at any point leaves only what a sequential load would. */
+typedef struct dltc_load_early dltc_load_early;
+
+/* Open the destination, BEGIN, create the dataset: for package `load_id`. */
+int dltc__load_early_begin(dltc_load_early **out, const char *load_id, const char *dest_type,
+                           const char *location, const char *dataset);
+/* The package it is for (lent). */
+const char *dltc__load_early_load_id(const dltc_load_early *e);
+/* Create or widen table `t` (a snapshot of the table when the file was complete) and load
+ * the file at `path` into it; the file's name is remembered as loaded. */
+int dltc__load_early_file(dltc_load_early *e, const dltc_table *t, const char *path);
+/* Files loaded so far. */
+size_t dltc__load_early_count(const dltc_load_early *e);
+/* Roll back (when not committed) and close. Accepts NULL. */
+void dltc__load_early_free(dltc_load_early *e);
+/* dltc__load_package continuing the transaction of `e` (which it consumes, committed or
+ * rolled back): the files loaded early are skipped, their rows counted. */
+int dltc__load_package_early(dltc_storage *st, const char *load_id, const char *dataset,
+                             int replace_strategy, dltc_load_early *e, dltc_load_result *res);
+
 #endif

@@ -30,6 +30,7 @@ typedef struct {
     char **final_paths; /* file when a column appears */
     size_t nfiles;
     uint64_t rows;
+    uint64_t file_rows; /* rows in the open file */
 } table_out;
 
 struct dltc_normalizer {
@@ -48,6 +49,9 @@ struct dltc_normalizer {
     int failed;
     int finished;
     int typed; /* items are dlt's typed JSON (extract packages of resources) */
+    uint64_t max_items; /* rows per file before a new one starts; 0 = no limit */
+    dltc_file_hook hook;
+    void *hook_ctx;
 };
 
 /* ---- output files ---- */
@@ -156,6 +160,19 @@ static int table_writer(dltc_normalizer *nz, dltc_table *t, const dltc_writer_ty
                : dltc__error_set(DLTC_EINVALID, "table %s: unknown file format '%s'", t->name, f);
 }
 
+/* Finish the table's open file (reported to the hook) and open the next one. */
+static int next_file(dltc_normalizer *nz, table_out *o)
+{
+    int rc = o->wt->finish(o->w);
+    o->w = NULL;
+    if (!rc && nz->hook)
+        rc = nz->hook(nz->hook_ctx, nz->schema, o->table, o->tmp_paths[o->nfiles - 1]);
+    if (!rc)
+        rc = open_file(nz, o);
+    o->file_rows = 0;
+    return rc;
+}
+
 static int sink(void *payload, dltc_table *t, void **user, const dltc_cell *cells, size_t n)
 {
     dltc_normalizer *nz = payload;
@@ -187,19 +204,23 @@ static int sink(void *payload, dltc_table *t, void **user, const dltc_cell *cell
             nz->schema->dirty = 1;
         }
     }
+    if (nz->max_items && o->file_rows >= nz->max_items) {
+        rc = next_file(nz, o);
+        if (rc)
+            return rc;
+    }
     rc = o->wt->write_row(o->w, t, cells, n);
     if (rc == DLTC_WRITER_ROTATE) { /* a column the file lacks: the next file has it */
-        rc = o->wt->finish(o->w);
-        o->w = NULL;
-        if (!rc)
-            rc = open_file(nz, o);
+        rc = next_file(nz, o);
         if (!rc)
             rc = o->wt->write_row(o->w, t, cells, n);
         if (rc == DLTC_WRITER_ROTATE)
             rc = dltc__error_set(DLTC_ERROR, "table %s: a new file cannot take the row", t->name);
     }
-    if (!rc)
+    if (!rc) {
         o->rows++;
+        o->file_rows++;
+    }
     return rc;
 }
 
@@ -397,6 +418,8 @@ int dltc_normalizer_finish(dltc_normalizer *n)
         if (rc)
             return fail(n, rc);
     }
+    if (n->hook && (rc = n->hook(n->hook_ctx, n->schema, NULL, NULL)))
+        return fail(n, rc);
     for (size_t i = 0; i < n->nouts; i++) {
         table_out *o = n->outs[i];
         for (size_t k = 0; k < o->nfiles; k++)
@@ -483,4 +506,12 @@ void dltc_normalizer_free(dltc_normalizer *n)
 void dltc__normalizer_set_typed(dltc_normalizer *n, int typed)
 {
     n->typed = typed;
+}
+
+void dltc__normalizer_set_rotation(dltc_normalizer *n, uint64_t max_items, dltc_file_hook hook,
+                                   void *ctx)
+{
+    n->max_items = max_items;
+    n->hook = hook;
+    n->hook_ctx = ctx;
 }

@@ -124,6 +124,30 @@ static int set_file_format(dltc_pipeline *p, const char *given)
     return (p->file_format = dltc__strdup(fmt)) ? 0 : dltc__error_oom();
 }
 
+/* normalize.data_writer.file_max_items: rows per load file before a new one starts (dlt's
+ * setting; unset = no limit). */
+static int writer_settings(dltc_pipeline *p)
+{
+    dltc_config_options co = DLTC_CONFIG_OPTIONS_INIT;
+    co.pipeline_name = p->name;
+    dltc_config *cfg = NULL;
+    int rc = dltc_config_open(&cfg, &co);
+    static const char *const dw[] = {"normalize", "data_writer", NULL};
+    int64_t max = 0;
+    if (!rc && dltc_config_get_int(&max, cfg, dw, "file_max_items", 0) == DLTC_EINVALID)
+        rc = DLTC_EINVALID;
+    else if (!rc && max < 0)
+        rc = dltc__error_set(DLTC_EINVALID,
+                             "normalize.data_writer.file_max_items: %lld is not a row count",
+                             (long long)max);
+    if (!rc) {
+        dltc_error_clear();
+        p->file_max_items = (uint64_t)max;
+    }
+    dltc_config_free(cfg);
+    return rc;
+}
+
 int dltc_pipeline_open(dltc_pipeline **out, const char *name, const dltc_pipeline_options *opts)
 {
     dltc_pipeline_options defaults = DLTC_PIPELINE_OPTIONS_INIT;
@@ -226,6 +250,8 @@ int dltc_pipeline_open(dltc_pipeline **out, const char *name, const dltc_pipelin
             rc = dltc__error_oom();
         if (!rc)
             rc = set_file_format(p, opts->loader_file_format);
+        if (!rc)
+            rc = writer_settings(p);
         if (!rc)
             rc = dltc__pipeline_resolve_destination(p, opts->credentials);
         dltc__free(st->destination_type);
@@ -332,7 +358,8 @@ int dltc__pipeline_save_schema(dltc_pipeline *p, dltc_schema *s)
 
 /* ---- normalize ---- */
 
-static int normalize_package(dltc_pipeline *p, const char *load_id)
+int dltc__pipeline_normalize_one(dltc_pipeline *p, const char *load_id, uint64_t max_items,
+                                 dltc_file_hook hook, void *ctx)
 {
     char *src = dltc__package_path(p->storage, DLTC_STAGE_EXTRACTED, load_id);
     char *dst = NULL, *text = NULL;
@@ -395,6 +422,7 @@ static int normalize_package(dltc_pipeline *p, const char *load_id)
         if (!rc) {
             const char *ext = strrchr(jobs[i], '.');
             dltc__normalizer_set_typed(n, ext && strcmp(ext, ".typed-jsonl") == 0);
+            dltc__normalizer_set_rotation(n, max_items, hook, ctx);
         }
         if (!rc)
             rc = dltc__normalizer_feed_file_named(
@@ -469,7 +497,7 @@ int dltc__pipeline_normalize_pending(dltc_pipeline *p, size_t *count)
     size_t n = 0;
     int rc = dltc__storage_list(p->storage, DLTC_STAGE_EXTRACTED, &ids, &n);
     for (size_t i = 0; i < n && !rc; i++)
-        rc = normalize_package(p, ids[i]);
+        rc = dltc__pipeline_normalize_one(p, ids[i], p->file_max_items, NULL, NULL);
     if (count)
         *count = n;
     dltc__strv_free(ids, n);
@@ -513,7 +541,7 @@ static int info_add_package(dltc_load_info *info, const dltc_load_result *r)
     return 0;
 }
 
-int dltc__pipeline_load_pending(dltc_pipeline *p, dltc_load_info *info)
+int dltc__pipeline_load_pending(dltc_pipeline *p, dltc_load_info *info, dltc_load_early *early)
 {
     char **ids = NULL;
     size_t n = 0;
@@ -522,7 +550,11 @@ int dltc__pipeline_load_pending(dltc_pipeline *p, dltc_load_info *info)
         rc = dltc__pipeline_destination_ready(p);
     for (size_t i = 0; i < n && !rc; i++) {
         dltc_load_result r;
-        if (strcmp(p->destination, "filesystem") == 0) {
+        if (early && strcmp(ids[i], dltc__load_early_load_id(early)) == 0) {
+            rc = dltc__load_package_early(p->storage, ids[i], p->dataset, p->replace_strategy,
+                                          early, &r);
+            early = NULL;
+        } else if (strcmp(p->destination, "filesystem") == 0) {
             dltc_fs_options o;
             dltc__pipeline_fs_options(p, &o);
             rc = dltc__fs_load_package(p->storage, ids[i], &o, &r);
@@ -537,5 +569,6 @@ int dltc__pipeline_load_pending(dltc_pipeline *p, dltc_load_info *info)
             dltc__error_prefix("load of package %s: ", ids[i]);
     }
     dltc__strv_free(ids, n);
+    dltc__load_early_free(early); /* not consumed: its package is gone, nothing of it stays */
     return rc;
 }

@@ -6,6 +6,7 @@
 #include "common/buf.h"
 #include "load/destination.h"
 #include "load/loader.h"
+#include "normalize/normalizer_int.h"
 #include "package/package.h"
 #include "pipeline/state.h"
 #include "schema/schema.h"
@@ -28,6 +29,7 @@ struct dltc_pipeline {
     int fs_compression; /* filesystem: !normalize.data_writer.disable_compression */
     int fs_max_state_files;
     char *file_format;  /* loader file format */
+    uint64_t file_max_items; /* normalize.data_writer.file_max_items; 0 = no limit */
     int replace_strategy; /* dltc_replace_strategy (load/merge.h) */
     char *schema_name;  /* default schema: pipeline name without "_pipeline" */
     char *state_path;
@@ -80,7 +82,17 @@ int dltc__pipeline_has_trace(dltc_pipeline *p);
 
 /* Steps (each also runs alone). */
 int dltc__pipeline_normalize_pending(dltc_pipeline *p, size_t *count);
-int dltc__pipeline_load_pending(dltc_pipeline *p, dltc_load_info *info);
+/* Normalize one extracted package, `max_items` rows per file (0: no limit), reporting
+ * completed files to `hook` (may be NULL; normalize/normalizer_int.h). */
+int dltc__pipeline_normalize_one(dltc_pipeline *p, const char *load_id, uint64_t max_items,
+                                 dltc_file_hook hook, void *ctx);
+/* dltc__pipeline_normalize_pending that, when it can (overlap.c), loads the package's
+ * completed append files while it normalizes, into the package's open transaction: *early
+ * (NULL when nothing was started), for dltc__pipeline_load_pending to finish. */
+int dltc__pipeline_normalize_overlapped(dltc_pipeline *p, dltc_load_early **early);
+/* Load the normalized packages; `early` (consumed; may be NULL) carries one package's
+ * transaction opened by dltc__pipeline_normalize_overlapped. */
+int dltc__pipeline_load_pending(dltc_pipeline *p, dltc_load_info *info, dltc_load_early *early);
 int dltc__pipeline_lock(dltc_pipeline *p);
 void dltc__pipeline_unlock(dltc_pipeline *p);
 /* Load the pipeline schema from schemas/<name>.schema.json, or a new one. */

@@ -174,7 +174,7 @@ static int run(dltc_pipeline *p, const run_input *ri, dltc_load_info **info_out)
     }
     if (!rc) {
         dltc__trace_step(&tr, DLTC_STEP_LOAD);
-        rc = dltc__pipeline_load_pending(p, info);
+        rc = dltc__pipeline_load_pending(p, info, NULL);
         dltc__trace_end_step(&tr, rc);
     }
     if (!rc)
@@ -225,8 +225,9 @@ static int run(dltc_pipeline *p, const run_input *ri, dltc_load_info **info_out)
         if (!rc)
             dltc__trace_step(&tr, DLTC_STEP_NORMALIZE);
         dltc__crash_point("run:after-state-save");
+        dltc_load_early *early = NULL; /* the package's transaction, when loading began */
         if (!rc) {
-            rc = dltc__pipeline_normalize_pending(p, NULL);
+            rc = dltc__pipeline_normalize_overlapped(p, &early);
             if (rc == DLTC_EPARSE || rc == DLTC_EINVALID || rc == DLTC_ELIMIT) {
                 /* bad input: this run's package goes, so the pipeline is not stuck on it;
                  * nothing loaded before is touched */
@@ -242,9 +243,11 @@ static int run(dltc_pipeline *p, const run_input *ri, dltc_load_info **info_out)
         dltc__crash_point("run:after-normalize");
         if (!rc) {
             dltc__trace_step(&tr, DLTC_STEP_LOAD);
-            rc = dltc__pipeline_load_pending(p, info);
+            rc = dltc__pipeline_load_pending(p, info, early);
+            early = NULL;
             dltc__trace_end_step(&tr, rc);
         }
+        dltc__load_early_free(early);
         if (rc)
             more = 0;
     }

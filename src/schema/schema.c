@@ -217,6 +217,44 @@ void dltc__table_free(dltc_table *t)
     dltc__free(t);
 }
 
+int dltc__table_clone(const dltc_table *src, dltc_table **out)
+{
+    *out = NULL;
+    dltc_table *t = dltc__calloc(1, sizeof(*t));
+    if (!t)
+        return dltc__error_oom();
+    t->seen_data = src->seen_data;
+    t->max_nesting = src->max_nesting;
+    int rc = dupopt(&t->name, src->name) || dupopt(&t->parent, src->parent) ||
+                     dupopt(&t->resource, src->resource) ||
+                     dupopt(&t->write_disposition, src->write_disposition) ||
+                     dupopt(&t->description, src->description) ||
+                     dupopt(&t->merge_strategy, src->merge_strategy) ||
+                     dupopt(&t->file_format, src->file_format) ||
+                     dupopt(&t->table_format, src->table_format) ||
+                     dupopt(&t->extra_json, src->extra_json)
+                 ? dltc__error_oom()
+                 : 0;
+    if (!rc && src->ncols && !(t->cols = dltc__calloc(src->ncols, sizeof(*t->cols))))
+        rc = dltc__error_oom();
+    if (!rc)
+        t->capcols = src->ncols;
+    for (size_t i = 0; i < src->ncols && !rc; i++) {
+        if (dltc__column_copy(&t->cols[i], &src->cols[i]))
+            rc = dltc__error_oom();
+        else
+            t->ncols++;
+        if (!rc)
+            rc = dltc__strmap_put(&t->colmap, t->cols[i].name, strlen(t->cols[i].name), i);
+    }
+    if (rc) {
+        dltc__table_free(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
 dltc_table *dltc__schema_table(const dltc_schema *s, const char *name, size_t len)
 {
     size_t v;

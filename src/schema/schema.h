@@ -150,6 +150,8 @@ dltc_table *dltc__schema_table(const dltc_schema *s, const char *name, size_t le
 /* Add a table (parent NULL for a root table); the table is the schema's. */
 int dltc__schema_add_table(dltc_schema *s, const char *name, const char *parent,
                            dltc_table **out);
+/* A deep copy of a table, in no schema (free with dltc__table_free). */
+int dltc__table_clone(const dltc_table *src, dltc_table **out);
 /* Free a table that is no longer in a schema (accepts NULL). */
 void dltc__table_free(dltc_table *t);
 /* Root table of a (nested) table. */

@@ -16,6 +16,11 @@ if [ "${DLTC_TEST_DESTINATION:-}" = filesystem ]; then
 else
   points=$(grep -v '^load:fs-' <<<"$points")
 fi
+# the point inside loading while normalizing (pipeline/overlap.c) is met only on Postgres with
+# files small enough to complete before the end (normalize.data_writer.file_max_items)
+if [ "${DLTC_TEST_DESTINATION:-}" != postgres ] || [ -z "${NORMALIZE__DATA_WRITER__FILE_MAX_ITEMS:-}" ]; then
+  points=$(grep -v '^load:after-early-file$' <<<"$points")
+fi
 n=$(wc -w <<<"$points")
 [ "$n" -ge 20 ] || { echo "only $n crash points"; exit 1; }
 printf '{"id": 1, "name": "Alice", "tags": ["a", "b"]}\n{"id": 2, "name": "Bob", "tags": ["c"]}\n' > "$tmp/users.jsonl"

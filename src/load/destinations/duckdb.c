@@ -1535,8 +1535,9 @@ static int op_table_columns(dltc_dest *d, const char *dataset, const char *table
 }
 
 static int op_load_file(dltc_dest *d, const char *dataset, const dltc_table *t, const char *path,
-                        const char *format, uint64_t *rows)
+                        const char *format, unsigned flags, uint64_t *rows)
 {
+    (void)flags; /* each file is one INSERT … SELECT */
     return dltc__duckdb_load_file((dltc_duckdb *)d, dataset, t, path, format, rows);
 }
 

@@ -692,7 +692,7 @@ static void test_load_formats(void **state)
             write_edge_rows(formats[f], path, t);
             exec_ok(d, "TRUNCATE test_load.\"all types\"");
             uint64_t rows = 99;
-            int rc = dltc__dest_load_file(d, "test_load", t, path, formats[f], &rows);
+            int rc = dltc__dest_load_file(d, "test_load", t, path, formats[f], 0, &rows);
             if (rc)
                 fail_msg("%s: %s", formats[f], dltc_error_last()->message);
             assert_int_equal(rows, 3);
@@ -704,11 +704,11 @@ static void test_load_formats(void **state)
 
     /* parquet is refused, unknown formats too */
     uint64_t rows = 5;
-    assert_int_equal(dltc__dest_load_file(d, "test_load", t, "/x.parquet", "parquet", &rows),
+    assert_int_equal(dltc__dest_load_file(d, "test_load", t, "/x.parquet", "parquet", 0, &rows),
                      DLTC_EINVALID);
     assert_one_line("postgres does not load parquet files", NULL);
     assert_int_equal(rows, 0);
-    assert_int_equal(dltc__dest_load_file(d, "test_load", t, "/x.xml", "xml", NULL),
+    assert_int_equal(dltc__dest_load_file(d, "test_load", t, "/x.xml", "xml", 0, NULL),
                      DLTC_EINVALID);
 
     /* into the temporary staging table (ON COMMIT DROP: inside a transaction) */
@@ -722,7 +722,7 @@ static void test_load_formats(void **state)
         snprintf(name, sizeof(name), "edge.%s", formats[f]);
         path_in(path, sizeof(path), name);
         exec_ok(d, "DELETE FROM pg_temp.\"all types\"");
-        if (dltc__dest_load_file(d, NULL, t, path, formats[f], &rows))
+        if (dltc__dest_load_file(d, NULL, t, path, formats[f], 0, &rows))
             fail_msg("%s: %s", formats[f], dltc_error_last()->message);
         assert_int_equal(rows, 3);
         check_rows(d, "pg_temp.\"all types\"");
@@ -731,12 +731,12 @@ static void test_load_formats(void **state)
     /* a missing table */
     char path[1024];
     path_in(path, sizeof(path), "edge.jsonl");
-    assert_int_equal(dltc__dest_load_file(d, NULL, t, path, "jsonl", &rows), DLTC_ENOTFOUND);
+    assert_int_equal(dltc__dest_load_file(d, NULL, t, path, "jsonl", 0, &rows), DLTC_ENOTFOUND);
     path_in(path, sizeof(path), "edge.csv");
-    assert_int_equal(dltc__dest_load_file(d, NULL, t, path, "csv", &rows), DLTC_ENOTFOUND);
+    assert_int_equal(dltc__dest_load_file(d, NULL, t, path, "csv", 0, &rows), DLTC_ENOTFOUND);
     assert_one_line("does not exist", NULL);
     path_in(path, sizeof(path), "edge.insert_values");
-    assert_int_equal(dltc__dest_load_file(d, NULL, t, path, "insert_values", &rows),
+    assert_int_equal(dltc__dest_load_file(d, NULL, t, path, "insert_values", 0, &rows),
                      DLTC_ENOTFOUND);
     exec_ok(d, "DROP SCHEMA test_load CASCADE");
     dltc_schema_free(s);
@@ -789,9 +789,9 @@ static void test_failed_load_leaves_nothing(void **state)
 
     uint64_t rows = 0;
     exec_ok(d, "BEGIN");
-    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, good, "csv", &rows), 0);
+    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, good, "csv", 0, &rows), 0);
     assert_int_equal(rows, 3);
-    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, bad, "csv", &rows), DLTC_EDATABASE);
+    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, bad, "csv", 0, &rows), DLTC_EDATABASE);
     assert_one_line("invalid input syntax for type bigint: \"abc\"", NULL);
     assert_one_line("line 3", "\n");
     assert_one_line("bad.csv", NULL);
@@ -799,32 +799,95 @@ static void test_failed_load_leaves_nothing(void **state)
     assert_scalar(d, "SELECT count(*) FROM test_fail.t", "0");
 
     /* outside a transaction a COPY is all or nothing by itself */
-    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, bad, "csv", &rows), DLTC_EDATABASE);
+    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, bad, "csv", 0, &rows), DLTC_EDATABASE);
     assert_scalar(d, "SELECT count(*) FROM test_fail.t", "0");
     /* a jsonl value the encoder refuses: the COPY is aborted, the session goes on */
-    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, badj, "jsonl", &rows), DLTC_EINVALID);
+    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, badj, "jsonl", 0, &rows), DLTC_EINVALID);
     assert_one_line("bad.jsonl:2: column flag", NULL);
     assert_scalar(d, "SELECT count(*) FROM test_fail.t", "0");
     setenv("DLTC_PG_COPY", "text", 1);
-    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, badj, "jsonl", &rows), DLTC_EINVALID);
+    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, badj, "jsonl", 0, &rows), DLTC_EINVALID);
     unsetenv("DLTC_PG_COPY");
-    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, badiv, "insert_values", &rows),
+    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, badiv, "insert_values", 0, &rows),
                      DLTC_EDATABASE);
     assert_one_line("invalid input syntax for type bigint", NULL);
     assert_scalar(d, "SELECT count(*) FROM test_fail.t", "0");
     /* a header without rows */
-    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, hdr, "csv", &rows), 0);
+    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, hdr, "csv", 0, &rows), 0);
     assert_int_equal(rows, 0);
     /* NULL and "" stay apart in csv */
-    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, good, "csv", &rows), 0);
+    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, good, "csv", 0, &rows), 0);
     assert_scalar(d, "SELECT concat_ws(',', count(*) FILTER (WHERE name IS NULL), "
                      "count(*) FILTER (WHERE name = ''), count(*) FILTER (WHERE flag IS NULL)) "
                      "FROM test_fail.t",
                   "1,1,1");
     /* a missing file */
-    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, "/nonexistent.csv", "csv", &rows),
+    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, "/nonexistent.csv", "csv", 0, &rows),
                      DLTC_EIO);
     exec_ok(d, "DROP SCHEMA test_fail CASCADE");
+    dltc_schema_free(s);
+    dltc__dest_close(d);
+}
+
+/* DLTC_LOAD_MORE: files of the same table and columns go into one COPY, which any other
+ * call on the destination completes first; rows are counted per file. */
+static void test_jsonl_more_files_one_copy(void **state)
+{
+    (void)state;
+    NEED_PG();
+    dltc_dest *d = connect_ok(g_uri);
+    dltc_schema *s;
+    dltc_table *t = small_table(&s);
+    exec_ok(d, "DROP SCHEMA IF EXISTS test_more CASCADE; CREATE SCHEMA test_more; "
+               "CREATE TABLE test_more.t (id bigint, name varchar, flag boolean)");
+    char a[1024], b[1024], c[1024], bad[1024];
+    write_text("more_a.jsonl", "{\"id\":1,\"name\":\"a\"}\n{\"id\":2,\"flag\":true}\n", a,
+               sizeof(a));
+    write_text("more_b.jsonl", "{\"name\":\"b\",\"id\":3}\n", b, sizeof(b));
+    write_text("more_c.jsonl", "{\"id\":4,\"name\":\"c\",\"flag\":false}\n{\"id\":5}\n", c,
+               sizeof(c));
+    write_text("more_bad.jsonl", "{\"id\":6}\n{\"id\":\"x\"}\n", bad, sizeof(bad));
+
+    uint64_t rows = 0;
+    exec_ok(d, "BEGIN");
+    assert_int_equal(dltc__dest_load_file(d, "test_more", t, a, "jsonl", DLTC_LOAD_MORE, &rows), 0);
+    assert_int_equal(rows, 2);
+    assert_int_equal(dltc__dest_load_file(d, "test_more", t, b, "jsonl", DLTC_LOAD_MORE, &rows), 0);
+    assert_int_equal(rows, 1);
+    /* a query completes the open COPY and sees its rows */
+    assert_scalar(d, "SELECT count(*) FROM test_more.t", "3");
+    assert_int_equal(dltc__dest_load_file(d, "test_more", t, c, "jsonl", DLTC_LOAD_MORE, &rows), 0);
+    assert_int_equal(rows, 2);
+    /* a table with another column list: the open COPY ends, a new one starts */
+    dltc_column x = column("extra", DLTC_DT_TEXT);
+    assert_true(dltc__table_add_column(s, t, &x) >= 0);
+    exec_ok(d, "ALTER TABLE test_more.t ADD COLUMN extra varchar");
+    char e[1024];
+    write_text("more_e.jsonl", "{\"id\":7,\"extra\":\"e\"}\n", e, sizeof(e));
+    assert_int_equal(dltc__dest_load_file(d, "test_more", t, e, "jsonl", DLTC_LOAD_MORE, &rows), 0);
+    /* the last file without MORE ends it */
+    assert_int_equal(dltc__dest_load_file(d, "test_more", t, b, "jsonl", 0, &rows), 0);
+    exec_ok(d, "COMMIT");
+    assert_scalar(d,
+                  "SELECT string_agg(concat_ws(':', id, name, flag, extra), ',' ORDER BY id) "
+                  "FROM test_more.t",
+                  "1:a,2:t,3:b,3:b,4:c:f,5,7:e");
+    /* a bad file inside an open COPY aborts that COPY with the error of the file */
+    exec_ok(d, "BEGIN");
+    assert_int_equal(dltc__dest_load_file(d, "test_more", t, a, "jsonl", DLTC_LOAD_MORE, &rows), 0);
+    assert_int_equal(dltc__dest_load_file(d, "test_more", t, bad, "jsonl", DLTC_LOAD_MORE, &rows),
+                     DLTC_EINVALID);
+    assert_one_line("more_bad.jsonl:2", NULL);
+    exec_ok(d, "ROLLBACK");
+    assert_scalar(d, "SELECT count(*) FROM test_more.t", "7");
+    /* closing with an open COPY leaves nothing of it */
+    dltc__dest_close(d);
+    d = connect_ok(g_uri);
+    assert_int_equal(dltc__dest_load_file(d, "test_more", t, a, "jsonl", DLTC_LOAD_MORE, &rows), 0);
+    dltc__dest_close(d);
+    d = connect_ok(g_uri);
+    assert_scalar(d, "SELECT count(*) FROM test_more.t", "7");
+    exec_ok(d, "DROP SCHEMA test_more CASCADE");
     dltc_schema_free(s);
     dltc__dest_close(d);
 }
@@ -846,7 +909,7 @@ static void test_foreign_files_and_types(void **state)
     write_text("foreign.insert_values",
                "INSERT INTO {}(\"id\",\"name\")\nVALUES\n(1,upper('a')),\n(2,E'b\\n''c');",
                path, sizeof(path));
-    if (dltc__dest_load_file(d, "test_other", t, path, "insert_values", &rows))
+    if (dltc__dest_load_file(d, "test_other", t, path, "insert_values", 0, &rows))
         fail_msg("%s", dltc_error_last()->message);
     assert_int_equal(rows, 2);
     assert_scalar(d, "SELECT string_agg(name, '|' ORDER BY id) FROM test_other.t", "A|b\n'c");
@@ -854,14 +917,14 @@ static void test_foreign_files_and_types(void **state)
     write_text("nul.insert_values",
                "INSERT INTO {}(\"id\",\"name\")\nVALUES\n(3,E'a'||chr(0)||E'b');", path,
                sizeof(path));
-    assert_int_equal(dltc__dest_load_file(d, "test_other", t, path, "insert_values", &rows),
+    assert_int_equal(dltc__dest_load_file(d, "test_other", t, path, "insert_values", 0, &rows),
                      DLTC_EINVALID);
     assert_one_line("NUL", NULL);
     /* a number with a fraction into an integer column, as the INSERT would cast it */
     write_text("num.insert_values",
                "INSERT INTO {}(\"id\",\"flag\")\nVALUES\n(4.0,TRUE),\n(5e0,NULL);", path,
                sizeof(path));
-    if (dltc__dest_load_file(d, "test_other", t, path, "insert_values", &rows))
+    if (dltc__dest_load_file(d, "test_other", t, path, "insert_values", 0, &rows))
         fail_msg("%s", dltc_error_last()->message);
     assert_int_equal(rows, 2);
     assert_scalar(d, "SELECT string_agg(id || ':' || coalesce(flag::text, '-'), ',' ORDER BY id) "
@@ -880,7 +943,7 @@ static void test_foreign_files_and_types(void **state)
                "\"unknown\":null}\n"
                "{\"id\":7,\"name\":\"tab\\there\",\"small\":7.0}\n",
                path, sizeof(path));
-    if (dltc__dest_load_file(d, "test_other", t, path, "jsonl", &rows))
+    if (dltc__dest_load_file(d, "test_other", t, path, "jsonl", 0, &rows))
         fail_msg("%s", dltc_error_last()->message);
     assert_int_equal(rows, 2);
     assert_scalar(d, "SELECT concat_ws('|', u, iv, name, small) FROM test_other.t WHERE id = 6",
@@ -890,11 +953,11 @@ static void test_foreign_files_and_types(void **state)
     /* out of range for int2 (binary), a key the table lacks */
     exec_ok(d, "ALTER TABLE test_other.t DROP COLUMN u, DROP COLUMN iv");
     write_text("range.jsonl", "{\"id\":8,\"small\":70000}\n", path, sizeof(path));
-    assert_int_equal(dltc__dest_load_file(d, "test_other", t, path, "jsonl", &rows),
+    assert_int_equal(dltc__dest_load_file(d, "test_other", t, path, "jsonl", 0, &rows),
                      DLTC_EINVALID);
     assert_one_line("range.jsonl:1: column small: 70000 is out of range", NULL);
     write_text("extra.jsonl", "{\"id\":8,\"nope\":1}\n", path, sizeof(path));
-    assert_int_equal(dltc__dest_load_file(d, "test_other", t, path, "jsonl", &rows),
+    assert_int_equal(dltc__dest_load_file(d, "test_other", t, path, "jsonl", 0, &rows),
                      DLTC_EINVALID);
     assert_one_line("column nope is not in table t", NULL);
     assert_scalar(d, "SELECT count(*) FROM test_other.t", "6");
@@ -938,7 +1001,7 @@ static void test_numeric_binary(void **state)
     char path[1024], sql[4096];
     write_text("num.jsonl", file.data, path, sizeof(path));
     uint64_t rows = 0;
-    if (dltc__dest_load_file(d, "test_num", t, path, "jsonl", &rows))
+    if (dltc__dest_load_file(d, "test_num", t, path, "jsonl", 0, &rows))
         fail_msg("%s", dltc_error_last()->message);
     assert_int_equal(rows, 2 * n);
     snprintf(sql, sizeof(sql),
@@ -983,21 +1046,415 @@ static void test_long_identifiers(void **state)
     snprintf(text, sizeof(text), "{\"id\":1,\"%s\":\"x\"}\n", cname);
     write_text("long.jsonl", text, path, sizeof(path));
     uint64_t rows = 0;
-    if (dltc__dest_load_file(d, "test_long", t, path, "jsonl", &rows))
+    if (dltc__dest_load_file(d, "test_long", t, path, "jsonl", 0, &rows))
         fail_msg("%s", dltc_error_last()->message);
     snprintf(text, sizeof(text), "\"id\",\"%s\"\n2,\"y\"\n", cname);
     write_text("long.csv", text, path, sizeof(path));
-    if (dltc__dest_load_file(d, "test_long", t, path, "csv", &rows))
+    if (dltc__dest_load_file(d, "test_long", t, path, "csv", 0, &rows))
         fail_msg("%s", dltc_error_last()->message);
     snprintf(text, sizeof(text), "INSERT INTO {}(\"id\",\"%s\")\nVALUES\n(3,E'z');", cname);
     write_text("long.insert_values", text, path, sizeof(path));
-    if (dltc__dest_load_file(d, "test_long", t, path, "insert_values", &rows))
+    if (dltc__dest_load_file(d, "test_long", t, path, "insert_values", 0, &rows))
         fail_msg("%s", dltc_error_last()->message);
     char q[512];
     snprintf(q, sizeof(q), "SELECT string_agg(\"%s\", ',' ORDER BY id) FROM test_long.\"%s\"",
              cname, tname);
     assert_scalar(d, q, "x,y,z");
     exec_ok(d, "DROP SCHEMA test_long CASCADE");
+    dltc_schema_free(s);
+    dltc__dest_close(d);
+}
+
+/* ---- the jsonl scanner: the same rows and errors as our JSON reader ---- */
+
+/* test_scan.t with a column of every type the binary COPY writes (the kinds come from the
+ * database; the dlt types only make the columns complete). */
+static dltc_table *scan_table(dltc_dest *d, dltc_schema **out)
+{
+    static const char *const cols[][2] = {
+        {"id", "bigint"},  {"txt", "text"},           {"vc", "varchar"},   {"i2", "int2"},
+        {"i4", "int4"},    {"f4", "real"},            {"f8", "float8"},    {"num", "numeric"},
+        {"flag", "bool"},  {"d", "date"},             {"tm", "time"},      {"ts", "timestamp"},
+        {"tstz", "timestamptz"}, {"js", "json"},      {"jsb", "jsonb"},    {"bin", "bytea"}};
+    dltc_schema *s;
+    dltc_table *t;
+    assert_int_equal(dltc__schema_create(&s, "s", 0), 0);
+    assert_int_equal(dltc__schema_add_table(s, "t", NULL, &t), 0);
+    dltc_buf sql = DLTC_BUF_INIT;
+    dltc__buf_puts(&sql, "DROP SCHEMA IF EXISTS test_scan CASCADE; CREATE SCHEMA test_scan; "
+                         "CREATE TABLE test_scan.t (");
+    for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+        dltc_column c = column(cols[i][0], DLTC_DT_TEXT);
+        assert_true(dltc__table_add_column(s, t, &c) >= 0);
+        dltc__buf_printf(&sql, "%s%s %s", i ? ", " : "", cols[i][0], cols[i][1]);
+    }
+    dltc__buf_puts(&sql, ")");
+    exec_ok(d, sql.data);
+    dltc__buf_free(&sql);
+    *out = s;
+    return t;
+}
+
+/* Load `path` into the emptied test_scan.t with env[0]=env[1] set (NULL: the defaults):
+ * 0 and "<rows>:<the table as text>" in *out, or the error code and its message (malloc'd). */
+static int load_as(dltc_dest *d, const dltc_table *t, const char *path, const char *env,
+                   const char *val, char **out)
+{
+    exec_ok(d, "TRUNCATE test_scan.t");
+    if (env)
+        setenv(env, val, 1);
+    uint64_t rows = 0;
+    int rc = dltc__dest_load_file(d, "test_scan", t, path, "jsonl", 0, &rows);
+    if (env)
+        unsetenv(env);
+    if (rc) {
+        *out = strdup(dltc_error_last()->message);
+        return rc;
+    }
+    char *tab = scalar(d, "SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY id), '') "
+                          "FROM test_scan.t t");
+    size_t n = strlen(tab) + 32;
+    *out = malloc(n);
+    snprintf(*out, n, "%" PRIu64 ":%s", rows, tab);
+    free(tab);
+    return 0;
+}
+
+/* The scanner and the reader (DLTC_PG_JSONL=reader) give the same table or the same error;
+ * what they gave (malloc'd), the code in *rc. */
+static char *both_ways(dltc_dest *d, const dltc_table *t, const char *path, int *rc)
+{
+    char *a, *b;
+    int ra = load_as(d, t, path, NULL, NULL, &a);
+    int rb = load_as(d, t, path, "DLTC_PG_JSONL", "reader", &b);
+    if (ra != rb || strcmp(a, b))
+        fail_msg("%s:\n scanner %d: %s\n reader  %d: %s", path, ra, a, rb, b);
+    free(b);
+    *rc = ra;
+    return a;
+}
+
+static const char *const k_scan_rows[] = {
+    /* 1: every escape, \u with a surrogate pair, raw UTF-8 */
+    "{\"id\":1,\"txt\":\"q\\\" b\\\\ s\\/ \\b\\f\\n\\r\\t end\","
+    "\"vc\":\"\\u00e9\\u4E2d\\ud83c\\udf89 z\xc3\xbcrich \xe6\x97\xa5\xe6\x9c\xac "
+    "\xf0\x9f\x8e\x89\",\"flag\":true}",
+    /* 2: integers at the edges, numbers into text and floats */
+    "{\"i2\":-32768,\"i4\":2147483647,\"id\":2,\"num\":-12345678901234567890123,\"txt\":-0,"
+    "\"vc\":1.50,\"f8\":-9223372036854775808,\"f4\":-1,\"bin\":\"AAH/\"}",
+    /* 6: timestamps, dates, times as our writer and others write them */
+    "{\"id\":6,\"ts\":\"2017-12-25T16:27:59+00:00\",\"tstz\":\"2017-12-25T16:27:59.5+05:30\","
+    "\"d\":\"2024-02-29\",\"tm\":\"23:59:59.999999\"}",
+    "{\"id\":8,\"ts\":\"2024-02-29\",\"tstz\":\"1969-07-20T20:17:40.000001-08:00\","
+    "\"d\":\"9999-12-31\",\"tm\":\"00:00:00\"}",
+    /* 10: nulls everywhere, a key the table lacks with null */
+    "{\"id\":10,\"txt\":null,\"vc\":null,\"i2\":null,\"i4\":null,\"f4\":null,\"f8\":null,"
+    "\"num\":null,\"flag\":null,\"d\":null,\"tm\":null,\"ts\":null,\"tstz\":null,\"js\":null,"
+    "\"jsb\":null,\"bin\":null,\"nope\":null}",
+    /* 11: json columns, and objects into text */
+    "{\"id\":11,\"js\":{\"a\":[1,\"x\\\"y\\n\",null,{\"b\":true}],\"\xc3\xbc\":false},"
+    "\"jsb\":[1,2.50,{\"k\":\"v\"}],\"txt\":{\"o\":1},\"vc\":[1,2]}",
+    "{\"id\":12,\"js\":\"just a string\",\"jsb\":12.5,\"num\":\"1e3\",\"i4\":2.0,\"vc\":false}",
+    /* 13: another key order, columns missing */
+    "{\"tstz\":\"2000-01-01T00:00:00+00:00\",\"flag\":true,\"id\":13}",
+    /* 14: whitespace around everything, a CR before the newline */
+    "{ \"id\" : 14 ,\t\"txt\" : \"spaced\" , \"flag\" : false } \r",
+    "   {\"id\":15,\"txt\":\"leading blanks\"}",
+    "",
+    " \t ",
+    /* 16: duplicate keys: the first position, the last value */
+    "{\"id\":16,\"txt\":\"first\",\"txt\":\"second\",\"i2\":1,\"i2\":null}",
+    /* 17: an escaped key */
+    "{\"id\":17,\"t\\u0078t\":\"escaped key\",\"empty\":null,\"vc\":\"\"}",
+};
+
+/* Rows that text COPY would read differently (the server rounds fractions of seconds and
+ * reads real and ISO forms its own way): compared between scanner and reader only. */
+static const char *const k_scan_binary_rows[] = {
+    "{\"id\":3,\"id\":9223372036854775807,\"f8\":1.5e300,\"f4\":3.4028234e38,"
+    "\"num\":-0.000123e-5,\"txt\":1E10}",
+    "{\"id\":4,\"f8\":5e-324,\"num\":1.5,\"txt\":6.02214076e23,\"f4\":0.1,\"i2\":32767}",
+    "{\"id\":5,\"f8\":-0.0,\"num\":\"12.50\",\"txt\":123456789012345678901234,"
+    "\"f4\":123456789012345678901234,\"i4\":-2147483648}",
+    "{\"id\":7,\"ts\":\"2024-02-29 10:11:12.123456789\",\"tstz\":\"2017-12-25T16:27:59Z\","
+    "\"d\":\"0001-01-01\",\"tm\":\"10:11:12+02:00\"}",
+    /* forms the scanner leaves to dltc__iso_parse */
+    "{\"id\":9,\"ts\":\"20240229T101112Z\",\"tstz\":\"2024-02-29T10:11\",\"d\":\"2024-060\"}",
+    "{\"id\":18,\"f8\":123456789012345678901234567890,\"f4\":1e-50,\"num\":1e-3}",
+    "{\"id\":19,\"txt\":\"the last line has no newline\"}",
+};
+
+static void join_lines(dltc_buf *b, const char *const *rows, size_t n, int last_newline)
+{
+    for (size_t i = 0; i < n; i++) {
+        dltc__buf_puts(b, rows[i]);
+        if (i + 1 < n || last_newline)
+            dltc__buf_putc(b, '\n');
+    }
+}
+
+static void test_jsonl_scan_values(void **state)
+{
+    (void)state;
+    NEED_PG();
+    dltc_dest *d = connect_ok(g_uri);
+    dltc_schema *s;
+    dltc_table *t = scan_table(d, &s);
+    dltc_buf file = DLTC_BUF_INIT;
+    join_lines(&file, k_scan_rows, sizeof(k_scan_rows) / sizeof(k_scan_rows[0]), 1);
+    char path[1024];
+    write_text("scan_text.jsonl", file.data, path, sizeof(path));
+    /* the scanner, the reader and text COPY agree */
+    int rc;
+    char *got = both_ways(d, t, path, &rc);
+    assert_int_equal(rc, 0);
+    char *text;
+    assert_int_equal(load_as(d, t, path, "DLTC_PG_COPY", "text", &text), 0);
+    if (strcmp(got, text))
+        fail_msg("binary:\n%s\ntext:\n%s", got, text);
+    free(text);
+    free(got);
+    join_lines(&file, k_scan_binary_rows,
+               sizeof(k_scan_binary_rows) / sizeof(k_scan_binary_rows[0]), 0);
+    write_text("scan_all.jsonl", file.data, path, sizeof(path));
+    got = both_ways(d, t, path, &rc);
+    assert_int_equal(rc, 0);
+    free(got);
+    /* and what they agree on is right */
+    assert_scalar(d, "SELECT count(*) FROM test_scan.t", "19");
+    assert_scalar(d, "SELECT txt || '|' || vc FROM test_scan.t WHERE id = 1",
+                  "q\" b\\ s/ \b\f\n\r\t end|\xc3\xa9\xe4\xb8\xad\xf0\x9f\x8e\x89 z\xc3\xbcrich "
+                  "\xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x8e\x89");
+    assert_scalar(d, "SELECT concat_ws('|', i2, i4, num, txt, vc, f8, f4, encode(bin, 'hex')) "
+                     "FROM test_scan.t WHERE id = 2",
+                  "-32768|2147483647|-12345678901234567890123|0|1.50|-9.223372036854776e+18|-1|"
+                  "0001ff");
+    assert_scalar(d, "SELECT concat_ws('|', f8, f4, num, txt) FROM test_scan.t "
+                     "WHERE id = 9223372036854775807",
+                  "1.5e+300|3.4028235e+38|-0.00000000123|1E10");
+    assert_scalar(d, "SELECT concat_ws('|', f8, num, txt, f4, i2) FROM test_scan.t WHERE id = 4",
+                  "5e-324|1.5|6.02214076e23|0.1|32767");
+    assert_scalar(d, "SELECT concat_ws('|', f8, num, txt, f4, i4) FROM test_scan.t WHERE id = 5",
+                  "-0|12.50|123456789012345678901234|1.2345679e+23|-2147483648");
+    assert_scalar(d, "SELECT concat_ws('|', ts, tstz, d, tm) FROM test_scan.t WHERE id = 6",
+                  "2017-12-25 16:27:59|2017-12-25 10:57:59.5+00|2024-02-29|23:59:59.999999");
+    assert_scalar(d, "SELECT concat_ws('|', ts, tstz, d, tm) FROM test_scan.t WHERE id = 7",
+                  "2024-02-29 10:11:12.123456|2017-12-25 16:27:59+00|0001-01-01|08:11:12");
+    assert_scalar(d, "SELECT concat_ws('|', ts, tstz, d, tm) FROM test_scan.t WHERE id = 8",
+                  "2024-02-29 00:00:00|1969-07-21 04:17:40.000001+00|9999-12-31|00:00:00");
+    assert_scalar(d, "SELECT concat_ws('|', ts, tstz, d) FROM test_scan.t WHERE id = 9",
+                  "2024-02-29 10:11:12|2024-02-29 10:11:00+00|2024-02-29");
+    assert_scalar(d, "SELECT count(*) FROM test_scan.t WHERE id = 10 AND "
+                     "num_nonnulls(txt, vc, i2, i4, f4, f8, num, flag, d, tm, ts, tstz, js, jsb, "
+                     "bin) = 0",
+                  "1");
+    assert_scalar(d, "SELECT concat_ws('|', js, jsb, txt, vc) FROM test_scan.t WHERE id = 11",
+                  "{\"a\":[1,\"x\\\"y\\n\",null,{\"b\":true}],\"\xc3\xbc\":false}|"
+                  "[1, 2.50, {\"k\": \"v\"}]|{\"o\":1}|[1,2]");
+    assert_scalar(d, "SELECT concat_ws('|', js, jsb, num, i4, vc) FROM test_scan.t WHERE id = 12",
+                  "\"just a string\"|12.5|1000|2|false");
+    assert_scalar(d, "SELECT concat_ws('|', tstz, flag, txt IS NULL) FROM test_scan.t "
+                     "WHERE id = 13",
+                  "2000-01-01 00:00:00+00|t|t");
+    assert_scalar(d, "SELECT string_agg(concat_ws(':', id, txt, flag, i2, vc), ',' ORDER BY id) "
+                     "FROM test_scan.t WHERE id BETWEEN 14 AND 19",
+                  "14:spaced:f,15:leading blanks,16:second,17:escaped key:,18,"
+                  "19:the last line has no newline");
+    assert_scalar(d, "SELECT concat_ws('|', f8, f4, num) FROM test_scan.t WHERE id = 18",
+                  "1.2345678901234568e+29|0|0.001");
+    dltc__buf_free(&file);
+    exec_ok(d, "DROP SCHEMA test_scan CASCADE");
+    dltc_schema_free(s);
+    dltc__dest_close(d);
+}
+
+/* Strings longer than the read block, lines that grow the buffer, a line cut at the end. */
+static void test_jsonl_scan_long_lines(void **state)
+{
+    (void)state;
+    NEED_PG();
+    dltc_dest *d = connect_ok(g_uri);
+    dltc_schema *s;
+    dltc_table *t = scan_table(d, &s);
+    dltc_buf file = DLTC_BUF_INIT, piece = DLTC_BUF_INIT;
+    /* ~300 KiB with an escape and a UTF-8 character every 97 bytes */
+    for (int i = 0; i < 3200; i++)
+        dltc__buf_printf(&piece, "%090d\\n\xc3\xa9\\u00e9", i);
+    for (int i = 1; i <= 40; i++) {
+        if (i % 10 == 0) /* 1.2 MB in one line: the buffer grows to hold it */
+            dltc__buf_printf(&file, "{\"id\":%d,\"txt\":\"%s%s%s%s\",\"flag\":true}\n", i,
+                             piece.data, piece.data, piece.data, piece.data);
+        else
+            dltc__buf_printf(&file, "{\"id\":%d,\"txt\":\"%s\",\"vc\":\"x%d\"}\n", i,
+                             i % 3 ? "short" : piece.data, i);
+    }
+    char path[1024];
+    write_text("scan_long.jsonl", file.data, path, sizeof(path));
+    int rc;
+    char *got = both_ways(d, t, path, &rc);
+    assert_int_equal(rc, 0);
+    free(got);
+    assert_scalar(d, "SELECT concat_ws(',', count(*), sum(length(txt)), count(flag), count(vc)) "
+                     "FROM test_scan.t",
+                  "40,8332920,4,36");
+    assert_scalar(d, "SELECT count(*) FROM test_scan.t WHERE length(txt) > 1000 AND "
+                     "txt NOT LIKE '%000000003199' || E'\\n' || '\xc3\xa9\xc3\xa9'",
+                  "0");
+    /* the same cut in the middle of the long line 20 */
+    char *cut = file.data;
+    for (int i = 1; i < 20; i++)
+        cut = strchr(cut, '\n') + 1;
+    cut[700000] = '\0';
+    write_text("scan_cut.jsonl", file.data, path, sizeof(path));
+    got = both_ways(d, t, path, &rc);
+    assert_int_equal(rc, DLTC_EPARSE);
+    if (!strstr(got, "scan_cut.jsonl:20:") || !strstr(got, "unterminated string"))
+        fail_msg("%s", got);
+    free(got);
+    dltc__buf_free(&file);
+    dltc__buf_free(&piece);
+    exec_ok(d, "DROP SCHEMA test_scan CASCADE");
+    dltc_schema_free(s);
+    dltc__dest_close(d);
+}
+
+/* Files that are not one object a line, and rows that fail: what the reader says, to the
+ * byte. */
+static void test_jsonl_scan_errors_and_shapes(void **state)
+{
+    (void)state;
+    NEED_PG();
+    dltc_dest *d = connect_ok(g_uri);
+    dltc_schema *s;
+    dltc_table *t = scan_table(d, &s);
+    static const struct {
+        const char *text;
+        int rc;
+        const char *want; /* in the message, or the row count before ':' */
+    } cases[] = {
+        {"{\"id\":1}\n{\"id\":2,\"nope\":1}\n", DLTC_EINVALID, ":2: column nope is not in table t"},
+        {"{\"id\":1}\n{\"id\":2,\"flag\":\"yes\"}\n", DLTC_EINVALID,
+         ":2: column flag: value is not a valid boolean"},
+        {"{\"id\":1}\n{\"id\":2,\"i2\":70000}\n", DLTC_EINVALID,
+         ":2: column i2: 70000 is out of range"},
+        {"{\"id\":1,\"d\":\"2024-02-30\"}\n", DLTC_EINVALID,
+         ":1: column d: value is not a valid ISO"},
+        {"{\"id\":1,\"d\":\"2024-02-29T10:00:00\"}\n", DLTC_EINVALID,
+         "column d: value is not a valid"},
+        {"{\"id\":1,\"i4\":\"1\"}\n", DLTC_EINVALID, "column i4: value is not a valid integer"},
+        {"{\"id\":1,\"bin\":\"@@\"}\n", DLTC_EINVALID, "column bin: value is not a valid base64"},
+        {"{\"id\":1}\n\n[1,2]\n", DLTC_EPARSE, ":3: a row is not a JSON object"},
+        {"{\"id\":1}\n\"x\"\n", DLTC_EPARSE, ":2: a row is not a JSON object"},
+        {"{\"id\":1}\n{\"id\":2,\"txt\":\"a\"\n", DLTC_EPARSE, ":3:1: unterminated object"},
+        {"{\"id\":1}\n{\"id\":2,\"txt\":\"abc", DLTC_EPARSE, "unterminated string"},
+        {"{\"id\":1}\n{\"id\":2,}\n", DLTC_EPARSE, ":2:8: trailing comma"},
+        {"{\"id\":1,\"txt\":\"\\x\"}\n", DLTC_EPARSE, "invalid escape '\\x'"},
+        {"{\"id\":1,\"txt\":\"\\ud800 \"}\n", DLTC_EPARSE, "lone surrogate \\ud800"},
+        {"{\"id\":1,\"txt\":\"\\udc00\"}\n", DLTC_EPARSE, "lone surrogate \\udc00"},
+        {"{\"id\":1,\"txt\":\"\xff\"}\n", DLTC_EPARSE, "invalid UTF-8"},
+        {"{\"id\":1,\"txt\":\"\xed\xa0\x80\"}\n", DLTC_EPARSE, "invalid UTF-8"},
+        {"{\"id\":1,\"txt\":\"\xc0\xaf\"}\n", DLTC_EPARSE, "invalid UTF-8"},
+        {"{\"id\":1,\"txt\":\"tab\there\"}\n", DLTC_EPARSE, "control character 0x09"},
+        {"{\"id\":1,\"f8\":1e400}\n", DLTC_EPARSE, "number out of range"},
+        {"{\"id\":01}\n", DLTC_EPARSE, "leading zero"},
+        {"{\"id\":1,\"f8\":NaN}\n", DLTC_EPARSE, "NaN is not JSON"},
+        {"{\"id\":1,\"f8\":1.}\n", DLTC_EPARSE, "expected digit after decimal point"},
+        {"{\"id\":1,\"flag\":tru}\n", DLTC_EPARSE, "invalid literal"},
+        {"{\"id\":1}{\"id\":2}\n", DLTC_EPARSE, ":1:9: unexpected character '{' after value"},
+        {"{\"id\":1} {\"id\":2} x\n", DLTC_EPARSE, ":1:19: unexpected character 'x'"},
+        {"{\"id\":1}\n\xef\xbb\xbf{\"id\":2}\n", DLTC_EPARSE, ":2:1: unexpected byte 0xef"},
+        {"{\"id\":1,\"txt\":\"a\\u0000b\"}\n", DLTC_EDATABASE, "0x00"},
+        {"{\"id\":1}\n{\"id\" 2}\n", DLTC_EPARSE, ":2:7: expected ':' after object key"},
+        {"{'id':1}\n", DLTC_EPARSE, "single-quoted strings are not allowed"},
+        /* shapes the scanner hands to the reader */
+        {"{\n  \"id\": 1,\n  \"txt\": \"pretty\"\n}\n{\"id\":2}\n", 0, "2"},
+        {"[{\"id\":1},\n {\"id\":2}]\n", 0, "2"},
+        {"\n  [\n{\"id\":1}]", 0, "1"},
+        {"\xef\xbb\xbf{\"id\":1}\n{\"id\":2}\n", 0, "2"},
+        {"{\"id\":1} {\"id\":2}\n{\"id\":3}", 0, "3"},
+        {"{\"id\":1}\n{\"id\":2,\n\"txt\":\"two lines\"}\n{\"id\":3}\n", 0, "3"},
+        {"", 0, "0"},
+        {"\n\n \t\r\n", 0, "0"},
+        {"{}\n{\"id\":null}\n", 0, "2"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char path[1024], name[64];
+        snprintf(name, sizeof(name), "shape%zu.jsonl", i);
+        write_text(name, cases[i].text, path, sizeof(path));
+        int rc;
+        char *got = both_ways(d, t, path, &rc);
+        if (rc != cases[i].rc)
+            fail_msg("case %zu: %d %s", i, rc, got);
+        if (rc == 0) {
+            size_t n = strlen(cases[i].want);
+            if (strncmp(got, cases[i].want, n) || got[n] != ':')
+                fail_msg("case %zu: %s", i, got);
+        } else if (!strstr(got, cases[i].want) || !strstr(got, name) || strchr(got, '\n')) {
+            fail_msg("case %zu: '%s' lacks '%s'", i, got, cases[i].want);
+        }
+        free(got);
+    }
+    /* nesting: 512 containers in a row at most, as the reader counts them */
+    for (int depth = 510; depth <= 512; depth++) {
+        dltc_buf b = DLTC_BUF_INIT;
+        dltc__buf_puts(&b, "{\"id\":1,\"js\":");
+        for (int k = 0; k < depth; k++)
+            dltc__buf_putc(&b, '[');
+        for (int k = 0; k < depth; k++)
+            dltc__buf_putc(&b, ']');
+        dltc__buf_puts(&b, "}\n");
+        char path[1024];
+        write_text("deep.jsonl", b.data, path, sizeof(path));
+        int rc;
+        char *got = both_ways(d, t, path, &rc);
+        assert_int_equal(rc, depth < 512 ? 0 : DLTC_ELIMIT);
+        free(got);
+        dltc__buf_free(&b);
+    }
+    exec_ok(d, "DROP SCHEMA test_scan CASCADE");
+    dltc_schema_free(s);
+    dltc__dest_close(d);
+}
+
+/* Lines with one byte changed, dropped or cut: scanner and reader agree on every one. */
+static void test_jsonl_scan_mutations(void **state)
+{
+    (void)state;
+    NEED_PG();
+    dltc_dest *d = connect_ok(g_uri);
+    dltc_schema *s;
+    dltc_table *t = scan_table(d, &s);
+    static const char bytes[] = "\"\\{}[],: \t\r\n0189-+.eEuxtfnl\x80\xbf\xc3\xe6\xf0\xff";
+    const size_t nrows = sizeof(k_scan_rows) / sizeof(k_scan_rows[0]);
+    uint64_t x = 0x9E3779B97F4A7C15ULL; /* xorshift: the same cases every run */
+    int ok = 0, failed = 0;
+    for (int i = 0; i < 300; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        const char *row = k_scan_rows[x % nrows];
+        size_t len = strlen(row);
+        if (len == 0)
+            continue;
+        char line[2048];
+        memcpy(line, row, len + 1);
+        size_t at = (size_t)(x >> 20) % len;
+        switch ((x >> 40) % 3) {
+        case 0: line[at] = bytes[(x >> 48) % (sizeof(bytes) - 1)]; break;
+        case 1: memmove(line + at, line + at + 1, len - at); break;
+        default: line[at] = '\0'; break;
+        }
+        dltc_buf b = DLTC_BUF_INIT;
+        dltc__buf_printf(&b, "%s\n%s\n%s\n", k_scan_rows[0], line, k_scan_rows[2]);
+        char path[1024];
+        write_text("mutant.jsonl", b.data, path, sizeof(path));
+        int rc;
+        char *got = both_ways(d, t, path, &rc);
+        rc ? failed++ : ok++;
+        free(got);
+        dltc__buf_free(&b);
+    }
+    print_message("mutants: %d loaded, %d failed the same way\n", ok, failed);
+    assert_true(ok > 20 && failed > 20);
+    exec_ok(d, "DROP SCHEMA test_scan CASCADE");
     dltc_schema_free(s);
     dltc__dest_close(d);
 }
@@ -1058,7 +1515,7 @@ static void test_load_100k(void **state)
         dltc_doc_free(doc);
         exec_ok(d, "TRUNCATE test_big.big");
         uint64_t rows = 0;
-        if (dltc__dest_load_file(d, "test_big", t, path, formats[f], &rows))
+        if (dltc__dest_load_file(d, "test_big", t, path, formats[f], 0, &rows))
             fail_msg("%s: %s", formats[f], dltc_error_last()->message);
         assert_int_equal(rows, n);
         assert_scalar(d,
@@ -1085,9 +1542,14 @@ int main(void)
         cmocka_unit_test(test_table_columns),
         cmocka_unit_test(test_load_formats),
         cmocka_unit_test(test_failed_load_leaves_nothing),
+        cmocka_unit_test(test_jsonl_more_files_one_copy),
         cmocka_unit_test(test_foreign_files_and_types),
         cmocka_unit_test(test_numeric_binary),
         cmocka_unit_test(test_long_identifiers),
+        cmocka_unit_test(test_jsonl_scan_values),
+        cmocka_unit_test(test_jsonl_scan_long_lines),
+        cmocka_unit_test(test_jsonl_scan_errors_and_shapes),
+        cmocka_unit_test(test_jsonl_scan_mutations),
         cmocka_unit_test(test_load_100k),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
