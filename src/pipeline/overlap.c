@@ -127,10 +127,8 @@ int dltc__pipeline_normalize_overlapped(dltc_pipeline *p, dltc_load_early **earl
     if (rc)
         return rc;
     dltc_load_early *e = NULL;
-    if (!can_overlap(p, n) ||
-        dltc__load_early_begin(&e, ids[0], p->destination, p->location, p->dataset) != 0) {
+    if (!can_overlap(p, n)) {
         dltc__strv_free(ids, n);
-        dltc_error_clear(); /* the load step meets the destination's error again */
         return dltc__pipeline_normalize_pending(p, NULL);
     }
     overlap o;
@@ -144,11 +142,20 @@ int dltc__pipeline_normalize_overlapped(dltc_pipeline *p, dltc_load_early **earl
                       : OVERLAP_FILE_ITEMS;
     pthread_t th;
     if (pthread_create(&th, NULL, normalize_thread, &o) != 0) {
-        dltc__load_early_free(e);
         dltc__strv_free(ids, n);
         pthread_cond_destroy(&o.cv);
         pthread_mutex_destroy(&o.mu);
         return dltc__pipeline_normalize_pending(p, NULL);
+    }
+    /* connecting while the first rows are normalized; without a connection the normalizer
+     * goes on alone and the load step meets the destination's error again */
+    if (dltc__load_early_begin(&e, o.load_id, p->destination, p->location, p->dataset) != 0) {
+        dltc_error_clear();
+        e = NULL;
+        pthread_mutex_lock(&o.mu);
+        o.stop = 1;
+        pthread_cond_broadcast(&o.cv);
+        pthread_mutex_unlock(&o.mu);
     }
     /* this thread loads what the normalizer completes */
     pthread_mutex_lock(&o.mu);
