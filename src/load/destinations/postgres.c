@@ -66,6 +66,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #if defined(__SSE2__)
@@ -591,6 +592,10 @@ static int check_result(pg_dest *d, PGresult *r, const char *prefix)
 static int pg_exec(dltc_dest *dd, const char *sql)
 {
     pg_dest *d = (pg_dest *)dd;
+    if (d->open && strncasecmp(sql, "ROLLBACK", 8) == 0) { /* its rows go: abort the COPY */
+        job_end(d->open, 1);
+        d->open = NULL;
+    }
     int frc = finish_open(d);
     if (frc)
         return frc;

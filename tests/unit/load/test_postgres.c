@@ -880,6 +880,11 @@ static void test_jsonl_more_files_one_copy(void **state)
     assert_one_line("more_bad.jsonl:2", NULL);
     exec_ok(d, "ROLLBACK");
     assert_scalar(d, "SELECT count(*) FROM test_more.t", "7");
+    /* a ROLLBACK with an open COPY: nothing of it stays */
+    exec_ok(d, "BEGIN");
+    assert_int_equal(dltc__dest_load_file(d, "test_more", t, a, "jsonl", DLTC_LOAD_MORE, &rows), 0);
+    exec_ok(d, "ROLLBACK");
+    assert_scalar(d, "SELECT count(*) FROM test_more.t", "7");
     /* closing with an open COPY leaves nothing of it */
     dltc__dest_close(d);
     d = connect_ok(g_uri);
