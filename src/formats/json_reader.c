@@ -24,6 +24,7 @@
  * A UTF-8 byte order mark at the very start of the input is skipped; columns then count
  * bytes from after it. */
 #include "formats/json.h"
+#include "formats/json_scan.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/hash.h"
@@ -40,10 +41,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #define PAD 64             /* spare bytes after the data: the sentinel and 16-byte loads */
 #define NEED_MORE 1        /* internal: the item runs past the buffered data */
@@ -207,41 +204,6 @@ static inline void *take(parser *c, size_t n)
         }                                                                                     \
     } while (0)
 
-/* First byte at or after p that is '"', '\\', a control character or non-ASCII. */
-static inline const unsigned char *scan_plain(const unsigned char *p)
-{
-#if defined(__SSE2__)
-    const __m128i q = _mm_set1_epi8('"');
-    const __m128i bs = _mm_set1_epi8('\\');
-    const __m128i sp = _mm_set1_epi8(0x20);
-    for (;;) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        /* signed compare: bytes >= 0x80 are negative, so `< 0x20` catches them too */
-        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
-                                 _mm_cmplt_epi8(v, sp));
-        unsigned mask = (unsigned)_mm_movemask_epi8(m);
-        if (mask)
-            return p + __builtin_ctz(mask);
-        p += 16;
-    }
-#else
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    for (;;) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        w = __builtin_bswap64(w);
-#endif
-        uint64_t xq = w ^ (ones * '"'), xb = w ^ (ones * '\\');
-        uint64_t t = ((xq - ones) & ~xq) | ((xb - ones) & ~xb) | (w - ones * 0x20) | w;
-        t &= highs;
-        if (t)
-            return p + (__builtin_ctzll(t) >> 3);
-        p += 8;
-    }
-#endif
-}
-
 /* Length of the valid UTF-8 sequence at p (first byte >= 0x80), or 0 when invalid; *bad is
  * set to the byte that made it invalid. */
 static inline int utf8_seq(const unsigned char *p, const unsigned char **bad)
@@ -323,8 +285,7 @@ static size_t put_utf8(char *o, unsigned cp)
     return 4;
 }
 
-/* Decode the (validated) raw string [s, e) with escapes into o; returns the length. */
-static size_t unescape(char *o, const unsigned char *s, const unsigned char *e)
+size_t dltc__json_unescape(char *o, const unsigned char *s, const unsigned char *e)
 {
     char *o0 = o;
     while (s < e) {
@@ -371,7 +332,7 @@ static int parse_string(parser *c, const unsigned char **pp, const char **out_s,
     const unsigned char *s = open + 1, *p = s;
     int esc = 0;
     for (;;) {
-        p = scan_plain(p);
+        p = dltc__json_scan_plain(p);
         unsigned ch = *p;
         if (ch == '"')
             break;
@@ -454,7 +415,7 @@ static int parse_string(parser *c, const unsigned char **pp, const char **out_s,
         return fail_alloc(c, open);
     size_t n = raw;
     if (esc)
-        n = unescape(o, s, p);
+        n = dltc__json_unescape(o, s, p);
     else
         memcpy(o, s, raw);
     o[n] = '\0';

@@ -43,6 +43,7 @@
 #include "common/strmap.h"
 #include "common/time.h"
 #include "formats/json.h"
+#include "formats/json_scan.h"
 #include "load/rows.h"
 #include "load/sql.h"
 
@@ -2360,30 +2361,6 @@ static int lines_fill(line_reader *r)
     return 1;
 }
 
-/* First byte at or after p that is '"', '\\', a control character or non-ASCII. */
-static inline const unsigned char *str_stop(const unsigned char *p)
-{
-#if defined(__SSE2__)
-    const __m128i q = _mm_set1_epi8('"');
-    const __m128i bs = _mm_set1_epi8('\\');
-    const __m128i sp = _mm_set1_epi8(0x20);
-    for (;;) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        /* signed compare: bytes >= 0x80 are negative, so `< 0x20` catches them too */
-        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
-                                 _mm_cmplt_epi8(v, sp));
-        unsigned mask = (unsigned)_mm_movemask_epi8(m);
-        if (mask)
-            return p + __builtin_ctz(mask);
-        p += 16;
-    }
-#else
-    while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-        p++;
-    return p;
-#endif
-}
-
 static int hex4(const unsigned char *p, unsigned *out)
 {
     unsigned v = 0;
@@ -2407,7 +2384,7 @@ static int scan_str(const unsigned char *s, const unsigned char **close, int *fl
     const unsigned char *p = s;
     int f = 0;
     for (;;) {
-        p = str_stop(p);
+        p = dltc__json_scan_plain(p);
         unsigned ch = *p;
         if (ch == '"')
             break;
@@ -2445,58 +2422,6 @@ static int scan_str(const unsigned char *s, const unsigned char **close, int *fl
     *close = p;
     *flags = f;
     return 0;
-}
-
-/* The (checked) string text [s, e) with its escapes decoded into o; the length (never more
- * than e - s). */
-static size_t unescape_to(char *o, const unsigned char *s, const unsigned char *e)
-{
-    char *o0 = o;
-    while (s < e) {
-        const unsigned char *b = s;
-        s = memchr(b, '\\', (size_t)(e - b));
-        if (!s)
-            s = e;
-        memcpy(o, b, (size_t)(s - b));
-        o += s - b;
-        if (s >= e)
-            break;
-        unsigned ch = s[1], cp = 0, lo = 0;
-        s += 2;
-        switch (ch) {
-        case 'b': *o++ = '\b'; break;
-        case 'f': *o++ = '\f'; break;
-        case 'n': *o++ = '\n'; break;
-        case 'r': *o++ = '\r'; break;
-        case 't': *o++ = '\t'; break;
-        case 'u':
-            hex4(s, &cp);
-            s += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                hex4(s + 2, &lo);
-                s += 6;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            }
-            if (cp < 0x80) {
-                *o++ = (char)cp;
-            } else if (cp < 0x800) {
-                *o++ = (char)(0xC0 | cp >> 6);
-                *o++ = (char)(0x80 | (cp & 0x3F));
-            } else if (cp < 0x10000) {
-                *o++ = (char)(0xE0 | cp >> 12);
-                *o++ = (char)(0x80 | (cp >> 6 & 0x3F));
-                *o++ = (char)(0x80 | (cp & 0x3F));
-            } else {
-                *o++ = (char)(0xF0 | cp >> 18);
-                *o++ = (char)(0x80 | (cp >> 12 & 0x3F));
-                *o++ = (char)(0x80 | (cp >> 6 & 0x3F));
-                *o++ = (char)(0x80 | (cp & 0x3F));
-            }
-            break;
-        default: *o++ = (char)ch; break; /* '"', '\\', '/' */
-        }
-    }
-    return (size_t)(o - o0);
 }
 
 static const double k_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
@@ -2796,7 +2721,7 @@ static int scan_value(jsonl_job *j, size_t c, const unsigned char **pp)
                 return dltc__error_oom();
             o = b->data + b->len;
             if (f & STR_ESC) {
-                n = unescape_to(o + 4, s, close);
+                n = dltc__json_unescape(o + 4, s, close);
             } else {
                 memcpy(o + 4, s, raw);
                 n = raw;
@@ -2828,7 +2753,7 @@ static int scan_value(jsonl_job *j, size_t c, const unsigned char **pp)
         if (dltc__buf_reserve(&j->tmp, raw))
             return dltc__error_oom();
         if (f & STR_ESC) {
-            n = unescape_to(j->tmp.data, s, close);
+            n = dltc__json_unescape(j->tmp.data, s, close);
         } else {
             memcpy(j->tmp.data, s, raw);
             n = raw;
