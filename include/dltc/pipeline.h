@@ -130,6 +130,55 @@ DLTC_EXTERN int dltc_pipeline_drop_pending_packages(dltc_pipeline *p, size_t *co
 DLTC_EXTERN int dltc_pipeline_drop_tables(dltc_pipeline *p, const char *const *tables, size_t n,
                                           int apply, char **out);
 
+/* ---- the steps one at a time (dlt's pipeline.extract / normalize / load) ----
+ * Each takes the pipeline lock and leaves the packages in the working dir for the next step;
+ * dltc_pipeline_run_source does all three (and finishes what an earlier run left). *info (may
+ * be NULL) lists the packages the step handled (state EXTRACTED, NORMALIZED or LOADED) and,
+ * for load, the rows per table. */
+DLTC_EXTERN int dltc_pipeline_extract(dltc_pipeline *p, struct dltc_source *src,
+                                      dltc_load_info **info);
+DLTC_EXTERN int dltc_pipeline_normalize(dltc_pipeline *p, dltc_load_info **info);
+DLTC_EXTERN int dltc_pipeline_load(dltc_pipeline *p, dltc_load_info **info);
+
+/* Accessors (lent, valid while the pipeline lives). The location is the destination as shown
+ * (duckdb:////abs/path.duckdb, postgresql://loader:***@host:5432/db): never a secret. */
+DLTC_EXTERN const char *dltc_pipeline_name(const dltc_pipeline *p);
+DLTC_EXTERN const char *dltc_pipeline_dataset_name(const dltc_pipeline *p);
+DLTC_EXTERN const char *dltc_pipeline_destination(const dltc_pipeline *p);
+DLTC_EXTERN const char *dltc_pipeline_location(const dltc_pipeline *p);
+DLTC_EXTERN const char *dltc_pipeline_working_dir(const dltc_pipeline *p);
+DLTC_EXTERN const char *dltc_pipeline_pipelines_dir(const dltc_pipeline *p);
+DLTC_EXTERN const char *dltc_pipeline_schema_name(const dltc_pipeline *p);
+/* 1 until the pipeline's first load completed. */
+DLTC_EXTERN int dltc_pipeline_first_run(const dltc_pipeline *p);
+/* The pipeline state as dlt's typed JSON without `_local` (what pipeline.state shows). *out
+ * is the caller's (dltc_free). */
+DLTC_EXTERN int dltc_pipeline_state_json(dltc_pipeline *p, char **out);
+
+/* dlt's sql_client().execute_sql: run one statement in the dataset (the default schema,
+ * created when missing) with `params` (an ARRAY, or NULL for none) for its %s placeholders
+ * (%% is a %), bound as escaped literals, never pasted. Writes are kept (DuckDB, Postgres);
+ * the filesystem destination is read through views. *out (may be NULL) gets the rows. */
+DLTC_EXTERN int dltc_pipeline_execute(dltc_pipeline *p, const char *sql,
+                                      const dltc_value *params, dltc_rows **out);
+
+/* Load info accessors (lent, valid until dltc_load_info_free). */
+DLTC_EXTERN const char *dltc_load_info_pipeline_name(const dltc_load_info *info);
+DLTC_EXTERN const char *dltc_load_info_dataset_name(const dltc_load_info *info);
+DLTC_EXTERN const char *dltc_load_info_destination_name(const dltc_load_info *info);
+DLTC_EXTERN const char *dltc_load_info_destination_type(const dltc_load_info *info);
+DLTC_EXTERN const char *dltc_load_info_location(const dltc_load_info *info);
+DLTC_EXTERN double dltc_load_info_elapsed(const dltc_load_info *info);
+DLTC_EXTERN size_t dltc_load_info_package_count(const dltc_load_info *info);
+DLTC_EXTERN const char *dltc_load_info_package_id(const dltc_load_info *info, size_t i);
+/* "LOADED", "EXTRACTED", "NORMALIZED" */
+DLTC_EXTERN const char *dltc_load_info_package_state(const dltc_load_info *info, size_t i);
+DLTC_EXTERN size_t dltc_load_info_package_failed_jobs(const dltc_load_info *info, size_t i);
+/* Rows loaded per table (nested tables included), in the order first seen. */
+DLTC_EXTERN size_t dltc_load_info_table_count(const dltc_load_info *info);
+DLTC_EXTERN const char *dltc_load_info_table_name(const dltc_load_info *info, size_t i);
+DLTC_EXTERN uint64_t dltc_load_info_table_rows(const dltc_load_info *info, size_t i);
+
 #ifdef __cplusplus
 }
 #endif

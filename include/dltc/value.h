@@ -79,6 +79,8 @@ DLTC_EXTERN dltc_value_type dltc_value_type_of(const dltc_value *v);
 DLTC_EXTERN int dltc_value_get_bool(const dltc_value *v);
 DLTC_EXTERN int64_t dltc_value_get_int(const dltc_value *v);
 DLTC_EXTERN double dltc_value_get_double(const dltc_value *v);
+/* TIMESTAMP: 1 when aware (UTC), 0 when naive. */
+DLTC_EXTERN int dltc_value_get_tz(const dltc_value *v);
 /* String, big integer digits, decimal text or binary bytes; *len set when not NULL. */
 DLTC_EXTERN const char *dltc_value_get_str(const dltc_value *v, size_t *len);
 DLTC_EXTERN size_t dltc_value_size(const dltc_value *v); /* array items or object members */

@@ -296,6 +296,11 @@ double dltc_value_get_double(const dltc_value *v)
     return v->type == DLTC_TYPE_INT ? (double)v->u.i : v->u.d;
 }
 
+int dltc_value_get_tz(const dltc_value *v)
+{
+    return v->type == DLTC_TYPE_TIMESTAMP && (v->flags & DLTC_VF_TZ) != 0;
+}
+
 const char *dltc_value_get_str(const dltc_value *v, size_t *len)
 {
     if (len)

@@ -1,0 +1,152 @@
+/* The extension module dlt._dltc: exception registry, cached objects, the parts' init. */
+#include "dltcpy.h"
+
+#include <string.h>
+
+dltcpy_cache dltcpy;
+
+static PyObject *exc_registry; /* name -> exception class, filled by dlt/_register.py */
+static PyObject *base_error;   /* dlt._dltc.DltcError */
+
+PyObject *dltcpy_exc(const char *name)
+{
+    PyObject *cls = exc_registry && name ? PyDict_GetItemString(exc_registry, name) : NULL;
+    if (cls)
+        return cls;
+    return base_error ? base_error : PyExc_RuntimeError;
+}
+
+PyObject *dltcpy_raise_msg(const char *exc_name, int code, const char *message)
+{
+    PyObject *cls = dltcpy_exc(exc_name ? exc_name : "DltcError");
+    PyObject *msg = PyUnicode_DecodeUTF8(message, (Py_ssize_t)strlen(message), "replace");
+    if (!msg)
+        return NULL;
+    PyObject *e = PyObject_CallOneArg(cls, msg);
+    Py_DECREF(msg);
+    if (!e)
+        return NULL;
+    PyObject *c = PyLong_FromLong(code);
+    if (c) {
+        PyObject_SetAttrString(e, "code", c);
+        Py_DECREF(c);
+    }
+    PyErr_Clear();
+    PyErr_SetObject(cls, e);
+    Py_DECREF(e);
+    return NULL;
+}
+
+PyObject *dltcpy_raise(const char *exc_name)
+{
+    const dltc_error *e = dltc_error_last();
+    return dltcpy_raise_msg(exc_name, e->code ? e->code : DLTC_ERROR,
+                            e->message && *e->message ? e->message : "dltc call failed");
+}
+
+PyObject *dltcpy_add_type(PyObject *m, PyType_Spec *spec)
+{
+    PyObject *t = PyType_FromSpec(spec);
+    if (!t)
+        return NULL;
+    const char *dot = strrchr(spec->name, '.');
+    Py_INCREF(t);
+    if (PyModule_AddObject(m, dot ? dot + 1 : spec->name, t) < 0) {
+        Py_DECREF(t);
+        Py_DECREF(t);
+        return NULL;
+    }
+    return t;
+}
+
+static PyObject *py_register(PyObject *self, PyObject *args)
+{
+    const char *name;
+    PyObject *cls;
+    if (!PyArg_ParseTuple(args, "sO:_register", &name, &cls))
+        return NULL;
+    if (PyDict_SetItemString(exc_registry, name, cls) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_version(PyObject *self, PyObject *noargs)
+{
+    return PyUnicode_FromString(dltc_version());
+}
+
+static PyMethodDef methods[] = {
+    {"_register", py_register, METH_VARARGS, "Register an exception class by name."},
+    {"version", py_version, METH_NOARGS, "The libdltc version."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "dlt._dltc",
+                                    "libdltc, the engine of the dlt package.", -1, methods,
+                                    NULL, NULL, NULL, NULL};
+
+static int intern(PyObject **dst, const char *s)
+{
+    *dst = PyUnicode_InternFromString(s);
+    return *dst ? 0 : -1;
+}
+
+/* datetime is imported now (a few hundred µs); decimal and uuid only when data has them. */
+static int cache_init(void)
+{
+    PyObject *dt = PyImport_ImportModule("datetime");
+    if (!dt)
+        return -1;
+    int rc = -1;
+    dltcpy.datetime_type = PyObject_GetAttrString(dt, "datetime");
+    dltcpy.date_type = PyObject_GetAttrString(dt, "date");
+    dltcpy.time_type = PyObject_GetAttrString(dt, "time");
+    dltcpy.timedelta_type = PyObject_GetAttrString(dt, "timedelta");
+    PyObject *tz = PyObject_GetAttrString(dt, "timezone");
+    if (tz) {
+        dltcpy.utc = PyObject_GetAttrString(tz, "utc");
+        Py_DECREF(tz);
+    }
+    if (!dltcpy.datetime_type || !dltcpy.date_type || !dltcpy.time_type ||
+        !dltcpy.timedelta_type || !dltcpy.utc)
+        goto done;
+    dltcpy.epoch_naive = PyObject_CallFunction(dltcpy.datetime_type, "iii", 1970, 1, 1);
+    dltcpy.epoch_aware =
+        PyObject_CallFunction(dltcpy.datetime_type, "iiiiiiiO", 1970, 1, 1, 0, 0, 0, 0, dltcpy.utc);
+    dltcpy.epoch_date = PyObject_CallFunction(dltcpy.date_type, "iii", 1970, 1, 1);
+    dltcpy.one_us = PyObject_CallFunction(dltcpy.timedelta_type, "iii", 0, 0, 1);
+    if (!dltcpy.epoch_naive || !dltcpy.epoch_aware || !dltcpy.epoch_date || !dltcpy.one_us)
+        goto done;
+    if (intern(&dltcpy.s_tzinfo, "tzinfo") || intern(&dltcpy.s_days, "days") ||
+        intern(&dltcpy.s_hour, "hour") || intern(&dltcpy.s_minute, "minute") ||
+        intern(&dltcpy.s_second, "second") || intern(&dltcpy.s_microsecond, "microsecond") ||
+        intern(&dltcpy.s_f, "f") || intern(&dltcpy.s_fromtimestamp, "fromtimestamp"))
+        goto done;
+    rc = 0;
+done:
+    Py_DECREF(dt);
+    return rc;
+}
+
+PyMODINIT_FUNC PyInit__dltc(void)
+{
+    PyObject *m = PyModule_Create(&moddef);
+    if (!m)
+        return NULL;
+    exc_registry = PyDict_New();
+    base_error = PyErr_NewException("dlt._dltc.DltcError", NULL, NULL);
+    if (!exc_registry || !base_error || cache_init() < 0)
+        goto fail;
+    Py_INCREF(base_error);
+    if (PyModule_AddObject(m, "DltcError", base_error) < 0) {
+        Py_DECREF(base_error);
+        goto fail;
+    }
+    if (dltcpy_pipeline_init(m) < 0 || dltcpy_resource_init(m) < 0 ||
+        dltcpy_config_init(m) < 0 || dltcpy_http_init(m) < 0 || dltcpy_rest_init(m) < 0 ||
+        dltcpy_arrow_init(m) < 0)
+        goto fail;
+    return m;
+fail:
+    Py_DECREF(m);
+    return NULL;
+}

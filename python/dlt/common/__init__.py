@@ -1,0 +1,1 @@
+"""dlt.common: shared types of the dlt package on libdltc."""
