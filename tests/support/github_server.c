@@ -25,6 +25,10 @@
  *   /repos/{o}/{r}/comments               (created|updated), direction (asc without sort)
  *   /repos/{o}/{r}/issues/{n}/comments    comments of one issue: per_page, page, since
  *   /repos/{o}/{r}/traffic/clones         needs "Authorization: Bearer T" or "token T"
+ *   /repos/{o}/{r}                        the repository: of the served one its issue counts,
+ *                                         of any other one made-up statistics; the stars of
+ *                                         every repository grow with the clock (the
+ *                                         repo-stats pipeline of examples/python)
  * Lists are paginated with GitHub's Link header (prev, next, last, first; absolute URLs that
  * keep the other query parameters). A wrong token is 401 "Bad credentials" on any endpoint.
  *
@@ -773,6 +777,40 @@ static const issue *find_issue(int number)
     return number >= 1 && (size_t)number <= repo.n_issues ? &repo.issues[number - 1] : NULL;
 }
 
+static size_t open_issues(void);
+
+/* GET /repos/{owner}/{repo}: statistics that are a function of the name and the clock */
+static void repo_json(reply *rp, const char *owner, size_t ol, const char *name, size_t nl)
+{
+    uint32_t h = 2166136261u; /* FNV-1a of owner/name */
+    for (size_t i = 0; i < ol; i++)
+        h = (h ^ (uint8_t)owner[i]) * 16777619u;
+    for (size_t i = 0; i < nl; i++)
+        h = (h ^ (uint8_t)name[i]) * 16777619u;
+    int served = ol == strlen(repo.owner) && !strncasecmp(owner, repo.owner, ol) &&
+                 nl == strlen(repo.name) && !strncasecmp(name, repo.name, nl);
+    long ticks = (long)((repo.clock - CLOCK_START) / CLOCK_STEP);
+    long stars = 1000 + (long)(h % 50000) + ticks, forks = 100 + (long)(h % 3000);
+    long open = served ? (long)open_issues() : (long)(h % 700);
+    char created[64], updated[64];
+    format_iso(created, CLOCK_START - 86400 * (int64_t)(200 + h % 2000));
+    format_iso(updated, repo.clock);
+    sb_printf(&rp->body,
+              "{\"id\":%u,\"node_id\":\"R_kgDO%u\",\"name\":\"%.*s\",\"full_name\":\"%.*s/%.*s\","
+              "\"private\":false,\"owner\":{\"login\":\"%.*s\",\"id\":%u,\"type\":\"Organization\"},"
+              "\"html_url\":\"https://github.com/%.*s/%.*s\",\"description\":\"The %.*s project\","
+              "\"fork\":false,\"url\":\"%s/repos/%.*s/%.*s\",\"created_at\":\"%s\","
+              "\"updated_at\":\"%s\",\"pushed_at\":\"%s\",\"size\":%u,\"stargazers_count\":%ld,"
+              "\"watchers_count\":%ld,\"language\":\"%s\",\"forks_count\":%ld,"
+              "\"open_issues_count\":%ld,\"license\":{\"key\":\"apache-2.0\",\"name\":\"Apache "
+              "License 2.0\",\"spdx_id\":\"Apache-2.0\"},\"topics\":[\"data\",\"%.*s\"],"
+              "\"default_branch\":\"main\",\"subscribers_count\":%ld}",
+              h % 1000000000u, h, (int)nl, name, (int)ol, owner, (int)nl, name, (int)ol, owner,
+              h % 100000u, (int)ol, owner, (int)nl, name, (int)nl, name, rp->base, (int)ol,
+              owner, (int)nl, name, created, updated, updated, 1000 + h % 90000, stars, stars,
+              h % 2 ? "Python" : "C++", forks, open, (int)nl, name, 10 + (long)(h % 300));
+}
+
 /* /repos/{owner}/{repo}/<rest> */
 static void route_repo(reply *rp)
 {
@@ -780,6 +818,13 @@ static void route_repo(reply *rp)
     size_t ol = strcspn(p, "/");
     const char *name = p + ol + (p[ol] == '/');
     size_t nl = strcspn(name, "/");
+    if (ol && nl && (!name[nl] || (name[nl] == '/' && !name[nl + 1]))) {
+        if (authorized(rp) < 0)
+            message(rp, 401, "Bad credentials");
+        else
+            repo_json(rp, p, ol, name, nl);
+        return;
+    }
     if (ol != strlen(repo.owner) || strncasecmp(p, repo.owner, ol) || nl != strlen(repo.name) ||
         strncasecmp(name, repo.name, nl)) {
         message(rp, 404, "Not Found");

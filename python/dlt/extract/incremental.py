@@ -48,10 +48,34 @@ class Incremental:
 
     def _value(self, name, default=None):
         c = self._cursor
-        if c.live():
-            return c.get(name)
-        v = c.get(name)
-        return default if v is None and name != "start_out_of_range" else v
+        if c.live() or c.get(name) is not None:
+            return self._as_given(c.get(name))
+        return default
+
+    def _as_given(self, v):
+        """libdltc reads ISO strings of initial_value/end_value as datetimes (so they compare
+        with typed and with string cursors); dlt keeps them as the user gave them, and URLs
+        are built from them: give the string back while the value is still that one."""
+        for given in (self.initial_value, self.end_value):
+            if isinstance(given, str) and v is not None and not isinstance(v, str):
+                try:
+                    from datetime import date, datetime
+
+                    if isinstance(v, datetime):
+                        parsed = datetime.fromisoformat(given.replace("Z", "+00:00"))
+                        if parsed.tzinfo is None:
+                            from datetime import timezone
+
+                            parsed = parsed.replace(tzinfo=timezone.utc)
+                    elif isinstance(v, date):
+                        parsed = date.fromisoformat(given)
+                    else:
+                        continue
+                except ValueError:
+                    continue
+                if parsed == v:
+                    return given
+        return v
 
     @property
     def last_value(self):
