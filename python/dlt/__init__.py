@@ -3,8 +3,16 @@
 The names, defaults and behaviour are dlt 1.26's (docs/python.md); the engine is the library
 built from this repository (dlt._dltc).
 """
-from dlt import _dltc
-from dlt.version import __version__  # noqa: F401
+import os as _os
+
+# an installed package carries libduckdb.so beside the module (setup.py); libdltc loads it
+# on first use from $DLTC_DUCKDB_LIB
+_duckdb = _os.path.join(_os.path.dirname(__file__), "libduckdb.so")
+if "DLTC_DUCKDB_LIB" not in _os.environ and _os.path.exists(_duckdb):
+    _os.environ["DLTC_DUCKDB_LIB"] = _duckdb
+
+from dlt import _dltc  # noqa: E402
+from dlt.version import __version__  # noqa: F401,E402
 from dlt.common import exceptions as _exc
 from dlt.common.configuration import exceptions as _cexc
 from dlt.extract import exceptions as _xexc

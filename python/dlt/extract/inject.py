@@ -58,8 +58,11 @@ def resolve(fn, section, name, args, kwargs, skip=False):
             continue
         if isinstance(d, _Sentinel):
             fields.append((p.name, _type_name(p.annotation), d.is_secret, False))
-        elif d is None or isinstance(d, (str, int, float, bool)):
-            fields.append((p.name, _type_name(p.annotation), False, True))
+        elif d is None or isinstance(d, (str, int, float, bool, list, dict, tuple)):
+            t = _type_name(p.annotation)
+            if not t and d is not None:
+                t = _TYPES.get(type(d), "list" if isinstance(d, tuple) else "")
+            fields.append((p.name, t, False, True))
     out = dict(kwargs)
     if fields:
         values = _dltc.resolve_source(section, name, fields)
