@@ -163,6 +163,44 @@ static int sig_digits(double d, int prec, char *digits, int *ndigits, int *exp10
     return 0;
 }
 
+/* The common case without printf: d (> 0, not integral, 1e-4 <= d < 1e15) that is
+ * exactly m / 10^k as strtod reads it, m < 10^15. m and 10^k are exact doubles and the
+ * division rounds once, so m / 10^k == d means the text "m e-k" reads back to d; the first
+ * k is the fewest digits, and with at most 15 of them the text is the only one that short
+ * (DBL_DIG): what the printf path below finds. 0 when d is not like that. */
+static size_t format_positional_fast(char *out, double d)
+{
+    static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    for (int k = 1; k <= 15; k++) {
+        double x = d * p10[k];
+        if (x >= 1e15)
+            return 0;
+        double m = nearbyint(x);
+        if (m / p10[k] != d)
+            continue;
+        char digits[24];
+        size_t n = format_int(digits, (int64_t)m), j = 0;
+        if (n > (size_t)k) {
+            memcpy(out, digits, n - (size_t)k);
+            j = n - (size_t)k;
+            out[j++] = '.';
+            memcpy(out + j, digits + n - (size_t)k, (size_t)k);
+            j += (size_t)k;
+        } else {
+            out[j++] = '0';
+            out[j++] = '.';
+            for (size_t z = n; z < (size_t)k; z++)
+                out[j++] = '0';
+            memcpy(out + j, digits, n);
+            j += n;
+        }
+        out[j] = '\0';
+        return j;
+    }
+    return 0;
+}
+
 size_t dltc__format_double(char *out, double d)
 {
     if (isnan(d)) {
@@ -189,6 +227,11 @@ size_t dltc__format_double(char *out, double d)
         k += format_int(out + k, (int64_t)d);
         memcpy(out + k, ".0", 3);
         return k + 2;
+    }
+    if (d >= 1e-4 && d < 1e15) {
+        size_t n = format_positional_fast(out + k, d);
+        if (n)
+            return k + n;
     }
     /* shortest digits that read back to d: 15 digits always round-trip a normal double when
      * any shorter string does (DBL_DIG), subnormals have fewer digits of precision */
