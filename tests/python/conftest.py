@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-BUILD = os.environ.get("DLTC_BUILD_DIR") or os.path.join(
-    os.path.dirname(__file__), "..", "..", "build")
+BUILD = os.path.abspath(os.environ.get("DLTC_BUILD_DIR") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build"))
 sys.path.insert(0, os.path.join(BUILD, "python"))
 
 
@@ -40,8 +40,9 @@ class GitHub:
     def admin(self, path):
         import urllib.request
 
-        req = urllib.request.Request(self.base_url + path, method="POST" if "stats" not in
-                                     path else "GET", data=None if "stats" in path else b"")
+        get = path == "/_admin/stats"
+        req = urllib.request.Request(self.base_url + path, method="GET" if get else "POST",
+                                     data=None if get else b"")
         with urllib.request.urlopen(req) as r:
             return r.read().decode()
 

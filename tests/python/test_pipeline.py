@@ -353,3 +353,43 @@ def test_config_and_secrets(workdir, monkeypatch):
         needs()
     assert "api_key" in str(e.value) and "SOURCES__" in str(e.value)
     assert "tok-xyz" not in str(e.value)
+
+
+def test_million_dicts_from_a_generator(workdir):
+    def flat(n):
+        for i in range(n):
+            yield {"id": i, "name": "n%d" % (i % 100), "score": i / 4, "ok": i % 2 == 0}
+
+    p = dlt.pipeline("million", destination="duckdb")
+    info = p.run(flat(1_000_000), table_name="flat")
+    assert info.row_counts.get("flat") == 1_000_000
+    assert rows(p, "SELECT count(*), count(DISTINCT id), sum(score) FROM flat") == \
+        [(1_000_000, 1_000_000, sum(i / 4 for i in range(1_000_000)))]
+
+
+def test_postgres_destination(workdir):
+    from conftest import pg_uri
+
+    uri = pg_uri()
+    if not uri:
+        pytest.skip("no test Postgres (run through ctest: the postgres fixture)")
+    p = dlt.pipeline("py_pg", destination=dlt.destinations.postgres(uri),
+                     dataset_name="py_pg_data")
+    info = p.run([{"id": 1, "tags": ["x"], "at": dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)}],
+                 table_name="items")
+    assert "postgresql://loader:***@" in str(info)
+    assert "loader-pw-123" not in str(info) and "loader-pw-123" not in repr(p.state)
+    p.run([{"id": 1, "v": 2}], table_name="items", write_disposition="merge", primary_key="id")
+    assert rows(p, "SELECT id, v FROM items") == [(1, 2)]
+    with p.sql_client() as c:
+        c.execute_sql("CREATE TABLE IF NOT EXISTS ledger (n BIGINT, note TEXT)")
+        c.execute_sql("INSERT INTO ledger VALUES (%s, %s)", 7, "o'k")
+        assert c.execute_sql("SELECT n, note FROM ledger") == [(7, "o'k")]
+    # by name, with the credentials from the environment as dlt reads them
+    os.environ["DESTINATION__POSTGRES__CREDENTIALS"] = uri
+    try:
+        q = dlt.pipeline("py_pg2", destination="postgres", dataset_name="py_pg_data2")
+        q.run([{"a": 1}], table_name="t")
+        assert rows(q, "SELECT a FROM t") == [(1,)]
+    finally:
+        del os.environ["DESTINATION__POSTGRES__CREDENTIALS"]
