@@ -55,8 +55,10 @@ def github(tmp_path):
     server = os.path.join(BUILD, "tests", "github_server")
     port_file = tmp_path / "gh_port"
     token = "s3cret-token-123"
+    # the server is a program of its own (with its own ASan runtime in sanitizer builds)
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     proc = subprocess.Popen([server, "--port-file", str(port_file), "--token", token],
-                            stdin=subprocess.PIPE)
+                            stdin=subprocess.PIPE, env=env)
     for _ in range(200):
         if port_file.exists() and port_file.read_text().strip():
             break
