@@ -87,6 +87,13 @@ int dltcpy_arrow_init(PyObject *m);    /* arrow.c: rows as an Arrow C stream */
  * holding an ArrowArrayStream (Arrow C stream interface). NULL on error (rows freed). */
 PyObject *dltcpy_rows_arrow_stream(dltc_rows *rows);
 
+/* A sequence of (str, str) as pairs lent from `*keep` (a new tuple the caller releases);
+ * NULL with *n = 0 for None, NULL with an error set on failure. Free the array with
+ * PyMem_Free. */
+dltc_http_pair *dltcpy_pairs_from(PyObject *seq, size_t *n, PyObject **keep);
+/* The end of every heap type's dealloc: free the object, release its type. */
+void dltcpy_free_object(PyObject *o);
+
 /* A new heap type from a spec, added to the module under its short name; NULL on error. */
 PyObject *dltcpy_add_type(PyObject *m, PyType_Spec *spec);
 

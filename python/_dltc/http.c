@@ -255,50 +255,9 @@ static void client_dealloc(PyObject *o)
     HttpClient *self = (HttpClient *)o;
     dltc_http_client_free(self->c);
     free(self->ca_file);
-    PyTypeObject *t = Py_TYPE(o);
-    freefunc f = (freefunc)PyType_GetSlot(t, Py_tp_free);
-    f(o);
-    Py_DECREF(t);
+    dltcpy_free_object(o);
 }
 
-/* A sequence of (str, str) as pairs lent from `*keep` (a new tuple the caller releases). */
-static dltc_http_pair *pairs_from(PyObject *seq, size_t *n, PyObject **keep)
-{
-    *n = 0;
-    *keep = NULL;
-    if (seq == Py_None)
-        return NULL;
-    PyObject *t = PySequence_Tuple(seq);
-    if (!t)
-        return NULL;
-    Py_ssize_t len = PyTuple_Size(t);
-    dltc_http_pair *p = PyMem_Calloc(len ? (size_t)len : 1, sizeof(*p));
-    if (!p) {
-        Py_DECREF(t);
-        PyErr_NoMemory();
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < len; i++) {
-        PyObject *it = PyTuple_GetItem(t, i);
-        PyObject *k = PyTuple_Check(it) && PyTuple_Size(it) == 2 ? PyTuple_GetItem(it, 0) : NULL;
-        PyObject *v = k ? PyTuple_GetItem(it, 1) : NULL;
-        Py_ssize_t kl = 0, vl = 0;
-        const char *ks = k && PyUnicode_Check(k) ? PyUnicode_AsUTF8AndSize(k, &kl) : NULL;
-        const char *vs = v && PyUnicode_Check(v) ? PyUnicode_AsUTF8AndSize(v, &vl) : NULL;
-        if (!ks || !vs || strlen(ks) != (size_t)kl || strlen(vs) != (size_t)vl) {
-            if (!PyErr_Occurred())
-                PyErr_SetString(PyExc_TypeError, "expected (str, str) pairs without NUL");
-            PyMem_Free(p);
-            Py_DECREF(t);
-            return NULL;
-        }
-        p[i].name = ks;
-        p[i].value = vs;
-    }
-    *n = (size_t)len;
-    *keep = t;
-    return p;
-}
 
 /* send(method, url, headers, body) -> Response: one request with libdltc's retries; the
  * URL carries the query, `headers` is [(name, value)], `body` bytes or None. */
@@ -326,7 +285,7 @@ static PyObject *client_send(PyObject *o, PyObject *args)
         rq.data_len = (size_t)len;
     }
     PyObject *keep = NULL;
-    dltc_http_pair *hs = pairs_from(headers, &rq.n_headers, &keep);
+    dltc_http_pair *hs = dltcpy_pairs_from(headers, &rq.n_headers, &keep);
     if (!hs && PyErr_Occurred())
         return NULL;
     rq.headers = hs;

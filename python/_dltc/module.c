@@ -59,6 +59,53 @@ PyObject *dltcpy_add_type(PyObject *m, PyType_Spec *spec)
     return t;
 }
 
+/* A sequence of (str, str) as pairs lent from `*keep` (a new tuple the caller releases). */
+dltc_http_pair *dltcpy_pairs_from(PyObject *seq, size_t *n, PyObject **keep)
+{
+    *n = 0;
+    *keep = NULL;
+    if (!seq || seq == Py_None)
+        return NULL;
+    PyObject *t = PySequence_Tuple(seq);
+    if (!t)
+        return NULL;
+    Py_ssize_t len = PyTuple_Size(t);
+    dltc_http_pair *p = PyMem_Calloc(len ? (size_t)len : 1, sizeof(*p));
+    if (!p) {
+        Py_DECREF(t);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < len; i++) {
+        PyObject *it = PyTuple_GetItem(t, i);
+        PyObject *k = PyTuple_Check(it) && PyTuple_Size(it) == 2 ? PyTuple_GetItem(it, 0) : NULL;
+        PyObject *v = k ? PyTuple_GetItem(it, 1) : NULL;
+        Py_ssize_t kl = 0, vl = 0;
+        const char *ks = k && PyUnicode_Check(k) ? PyUnicode_AsUTF8AndSize(k, &kl) : NULL;
+        const char *vs = v && PyUnicode_Check(v) ? PyUnicode_AsUTF8AndSize(v, &vl) : NULL;
+        if (!ks || !vs || strlen(ks) != (size_t)kl || strlen(vs) != (size_t)vl) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "expected (str, str) pairs without NUL");
+            PyMem_Free(p);
+            Py_DECREF(t);
+            return NULL;
+        }
+        p[i].name = ks;
+        p[i].value = vs;
+    }
+    *n = (size_t)len;
+    *keep = t;
+    return p;
+}
+
+void dltcpy_free_object(PyObject *o)
+{
+    PyTypeObject *t = Py_TYPE(o);
+    freefunc f = (freefunc)PyType_GetSlot(t, Py_tp_free);
+    f(o);
+    Py_DECREF(t);
+}
+
 static PyObject *py_register(PyObject *self, PyObject *args)
 {
     const char *name;

@@ -133,10 +133,7 @@ static int pipeline_init(PyObject *o, PyObject *args, PyObject *kw)
 static void pipeline_dealloc(PyObject *o)
 {
     dltc_pipeline_free(((Pipeline *)o)->p);
-    PyTypeObject *t = Py_TYPE(o);
-    freefunc f = (freefunc)PyType_GetSlot(t, Py_tp_free);
-    f(o);
-    Py_DECREF(t);
+    dltcpy_free_object(o);
 }
 
 /* The error of a failed step: the Python error a resource raised (its traceback kept), else

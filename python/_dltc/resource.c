@@ -106,10 +106,7 @@ static void cursor_dealloc(PyObject *self)
 {
     Cursor *c = (Cursor *)self;
     Py_XDECREF(c->snap);
-    PyTypeObject *t = Py_TYPE(self);
-    freefunc f = (freefunc)PyType_GetSlot(t, Py_tp_free);
-    f(self);
-    Py_DECREF(t);
+    dltcpy_free_object(self);
 }
 
 static PyMethodDef cursor_methods[] = {
@@ -649,10 +646,7 @@ static void resource_dealloc(PyObject *o)
     dltc_resource_free(self->r);
     dltcpy_bridge_free(self->b);
     Py_XDECREF(self->parent);
-    PyTypeObject *t = Py_TYPE(o);
-    freefunc f = (freefunc)PyType_GetSlot(t, Py_tp_free);
-    f(o);
-    Py_DECREF(t);
+    dltcpy_free_object(o);
 }
 
 static PyType_Slot resource_slots[] = {{Py_tp_dealloc, resource_dealloc},
@@ -735,10 +729,7 @@ static void source_dealloc(PyObject *o)
     Source *self = (Source *)o;
     dltc_source_free(self->src);
     Py_XDECREF(self->resources);
-    PyTypeObject *t = Py_TYPE(o);
-    freefunc f = (freefunc)PyType_GetSlot(t, Py_tp_free);
-    f(o);
-    Py_DECREF(t);
+    dltcpy_free_object(o);
 }
 
 static PyMethodDef source_methods[] = {

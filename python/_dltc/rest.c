@@ -42,10 +42,7 @@ static PyObject *new_instance(PyObject *type)
 
 static void generic_free(PyObject *o)
 {
-    PyTypeObject *t = Py_TYPE(o);
-    freefunc f = (freefunc)PyType_GetSlot(t, Py_tp_free);
-    f(o);
-    Py_DECREF(t);
+    dltcpy_free_object(o);
 }
 
 /* ---- Auth ---- */
@@ -199,44 +196,6 @@ static PyType_Spec paginator_spec = {"dlt._dltc.Paginator", sizeof(Paginator), 0
 
 /* ---- request parts from Python ---- */
 
-/* A sequence of (str, str) as pairs lent from `*keep` (a new tuple the caller releases). */
-static dltc_http_pair *pairs_from(PyObject *seq, size_t *n, PyObject **keep)
-{
-    *n = 0;
-    *keep = NULL;
-    if (!seq || seq == Py_None)
-        return NULL;
-    PyObject *t = PySequence_Tuple(seq);
-    if (!t)
-        return NULL;
-    Py_ssize_t len = PyTuple_Size(t);
-    dltc_http_pair *p = PyMem_Calloc(len ? (size_t)len : 1, sizeof(*p));
-    if (!p) {
-        Py_DECREF(t);
-        PyErr_NoMemory();
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < len; i++) {
-        PyObject *it = PyTuple_GetItem(t, i);
-        PyObject *k = PyTuple_Check(it) && PyTuple_Size(it) == 2 ? PyTuple_GetItem(it, 0) : NULL;
-        PyObject *v = k ? PyTuple_GetItem(it, 1) : NULL;
-        Py_ssize_t kl = 0, vl = 0;
-        const char *ks = k && PyUnicode_Check(k) ? PyUnicode_AsUTF8AndSize(k, &kl) : NULL;
-        const char *vs = v && PyUnicode_Check(v) ? PyUnicode_AsUTF8AndSize(v, &vl) : NULL;
-        if (!ks || !vs || strlen(ks) != (size_t)kl || strlen(vs) != (size_t)vl) {
-            if (!PyErr_Occurred())
-                PyErr_SetString(PyExc_TypeError, "expected (str, str) pairs without NUL");
-            PyMem_Free(p);
-            Py_DECREF(t);
-            return NULL;
-        }
-        p[i].name = ks;
-        p[i].value = vs;
-    }
-    *n = (size_t)len;
-    *keep = t;
-    return p;
-}
 
 /* The parts of one request (url, method, params, headers, json, auth) as paginate options;
  * the strings are lent from the Python objects kept in `keep`. */
@@ -270,10 +229,10 @@ static int parts_init(request_parts *rp, const char *url, const char *method, Py
         }
         rp->o.auth = ((Auth *)auth)->a;
     }
-    rp->params = pairs_from(params, &rp->o.n_params, &rp->keep_params);
+    rp->params = dltcpy_pairs_from(params, &rp->o.n_params, &rp->keep_params);
     if (PyErr_Occurred())
         return -1;
-    rp->headers = pairs_from(headers, &rp->o.n_headers, &rp->keep_headers);
+    rp->headers = dltcpy_pairs_from(headers, &rp->o.n_headers, &rp->keep_headers);
     if (PyErr_Occurred())
         return -1;
     rp->o.params = rp->params;
@@ -399,7 +358,7 @@ static int sync_request(Pages *self, dltc_rest_request *req)
         rc = libdltc_error(self);
     PyObject *keep = NULL;
     size_t n = 0;
-    dltc_http_pair *p = rc ? NULL : pairs_from(params, &n, &keep);
+    dltc_http_pair *p = rc ? NULL : dltcpy_pairs_from(params, &n, &keep);
     if (!rc && PyErr_Occurred())
         rc = keep_error(self);
     if (!rc)
@@ -409,7 +368,7 @@ static int sync_request(Pages *self, dltc_rest_request *req)
             rc = libdltc_error(self);
     PyMem_Free(p);
     Py_XDECREF(keep);
-    dltc_http_pair *b = rc ? NULL : pairs_from(body, &n, &keep);
+    dltc_http_pair *b = rc ? NULL : dltcpy_pairs_from(body, &n, &keep);
     if (!rc && PyErr_Occurred())
         rc = keep_error(self);
     for (size_t i = 0; !rc && b && i < n; i++)

@@ -61,6 +61,9 @@ struct dltc_load_info {
     size_t ncounts;
 };
 
+/* An empty load info of the pipeline (its names and location), or NULL (out of memory). */
+dltc_load_info *dltc__load_info_new(dltc_pipeline *p);
+
 /* dlt's data dir (malloc'd): $DLT_DATA_DIR, /var/dlt as root, $XDG_DATA_HOME/dlt when ~/.dlt
  * does not exist, else ~/.dlt. */
 char *dltc__data_dir(void);

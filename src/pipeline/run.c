@@ -123,7 +123,7 @@ static int marker_covers(dltc_pipeline *p, const char *fp)
     return covered;
 }
 
-static dltc_load_info *new_info(dltc_pipeline *p)
+dltc_load_info *dltc__load_info_new(dltc_pipeline *p)
 {
     dltc_load_info *info = dltc__calloc(1, sizeof(*info));
     if (!info)
@@ -159,7 +159,7 @@ static int run(dltc_pipeline *p, const run_input *ri, dltc_load_info **info_out)
     int rc = dltc__pipeline_lock(p);
     if (rc)
         return rc;
-    dltc_load_info *info = new_info(p);
+    dltc_load_info *info = dltc__load_info_new(p);
     dltc_schema *s = NULL;
     dltc_trace tr;
     dltc__trace_init(&tr);

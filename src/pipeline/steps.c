@@ -40,27 +40,6 @@ int dltc_pipeline_state_json(dltc_pipeline *p, char **out)
 
 /* ---- steps ---- */
 
-static dltc_load_info *step_info(dltc_pipeline *p)
-{
-    dltc_load_info *info = dltc__calloc(1, sizeof(*info));
-    if (!info)
-        return NULL;
-    size_t n = strlen(p->destination) + 32;
-    info->pipeline_name = dltc__strdup(p->name);
-    info->destination_name = dltc__strdup(p->destination);
-    info->destination_type = dltc__malloc(n);
-    if (info->destination_type)
-        snprintf(info->destination_type, n, "dlt.destinations.%s", p->destination);
-    info->dataset_name = dltc__strdup(p->dataset);
-    info->location = dltc__strdup(p->display.data ? p->display.data : "");
-    if (!info->pipeline_name || !info->destination_name || !info->destination_type ||
-        !info->dataset_name || !info->location) {
-        dltc_load_info_free(info);
-        return NULL;
-    }
-    return info;
-}
-
 static int info_package(dltc_load_info *info, const char *load_id, const char *status)
 {
     dltc_package_info *pk = dltc__realloc(info->packages, (info->npackages + 1) * sizeof(*pk));
@@ -123,7 +102,7 @@ int dltc_pipeline_extract(dltc_pipeline *p, struct dltc_source *src, dltc_load_i
     int rc = dltc__pipeline_lock(p);
     if (rc)
         return rc;
-    dltc_load_info *info = step_info(p);
+    dltc_load_info *info = dltc__load_info_new(p);
     if (!info)
         rc = dltc__error_oom();
     /* the destination's newer state first, unless packages wait (they carry the state) */
@@ -178,7 +157,7 @@ int dltc_pipeline_normalize(dltc_pipeline *p, dltc_load_info **out)
     int rc = dltc__pipeline_lock(p);
     if (rc)
         return rc;
-    dltc_load_info *info = step_info(p);
+    dltc_load_info *info = dltc__load_info_new(p);
     char **ids = NULL;
     size_t n = 0;
     rc = info ? dltc__storage_list(p->storage, DLTC_STAGE_EXTRACTED, &ids, &n)
@@ -199,7 +178,7 @@ int dltc_pipeline_load(dltc_pipeline *p, dltc_load_info **out)
     int rc = dltc__pipeline_lock(p);
     if (rc)
         return rc;
-    dltc_load_info *info = step_info(p);
+    dltc_load_info *info = dltc__load_info_new(p);
     rc = info ? dltc__pipeline_load_pending(p, info, NULL) : dltc__error_oom();
     if (!rc && p->state.first_run && info->npackages) {
         p->state.first_run = 0;
