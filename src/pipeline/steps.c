@@ -286,7 +286,7 @@ static int literal(dltc_buf *b, const dltc_value *v, dltc_sql_dialect d)
 }
 
 /* %s placeholders (DB-API pyformat, as dlt's sql clients take them) outside quotes and
- * comments become the parameters as escaped literals; %% is a %. */
+ * comments become the parameters as escaped literals; %% is a % (also inside quotes). */
 static int bind_params(dltc_buf *b, const char *sql, const dltc_value *params,
                        dltc_sql_dialect d)
 {
@@ -302,8 +302,12 @@ static int bind_params(dltc_buf *b, const char *sql, const dltc_value *params,
                 e += (*e == q && e[1] == q) ? 2 : 1;
             if (*e)
                 e++;
-            rc = dltc__buf_put(b, s, (size_t)(e - s));
-            s = e;
+            /* %% is a % everywhere (as psycopg2 reads it); a %s inside stays as written */
+            for (; s < e && !rc; s++) {
+                rc = dltc__buf_putc(b, *s);
+                if (params && s[0] == '%' && s + 1 < e && s[1] == '%')
+                    s++;
+            }
         } else if (s[0] == '-' && s[1] == '-') {
             const char *e = strchr(s, '\n');
             e = e ? e : s + strlen(s);
