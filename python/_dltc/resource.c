@@ -13,7 +13,8 @@
 
 #include <string.h>
 
-#define LIST_PAGE 1000 /* items of a list handed over per call (without a limit) */
+#define LIST_PAGE 1000   /* items of a list handed over per call (without a limit) */
+#define PULL_BUDGET 1024 /* items a call pulls from an iterator (without a limit) */
 
 /* ---- the live cursor of an incremental resource (dlt's Incremental attributes) ---- */
 
@@ -129,7 +130,7 @@ struct dltcpy_bridge {
     PyObject *data;    /* a list/tuple handed over in pages, or NULL */
     Py_ssize_t data_pos;
     PyObject *iter;    /* the iterator pulled, or NULL */
-    int started, one_by_one;
+    int started, one_by_one, exhausted;
     PyObject *steps;   /* list of (is_filter, fn) or NULL */
     PyObject *transform; /* a transformer's function: fn(item_or_page) */
     dltcpy_bridge *parent;
@@ -317,12 +318,29 @@ static int pull(dltcpy_bridge *b, dltc_yield *y)
         Py_DECREF(page);
         return rc;
     }
-    PyObject *it = PyIter_Next(b->iter);
-    if (!it)
-        return PyErr_Occurred() ? bridge_fail(b) : DLTC_ITEROVER;
-    int rc = yield_py(b, y, it);
-    Py_DECREF(it);
-    return rc;
+    if (b->exhausted)
+        return DLTC_ITEROVER;
+    /* several yields per call, unless a limit counts them: the call's fixed costs (the GIL,
+     * libdltc's per-call work) are paid once per PULL_BUDGET items */
+    Py_ssize_t budget = b->one_by_one ? 1 : PULL_BUDGET;
+    int yielded = 0;
+    while (budget > 0) {
+        PyObject *it = PyIter_Next(b->iter);
+        if (!it) {
+            if (PyErr_Occurred())
+                return bridge_fail(b);
+            b->exhausted = 1;
+            return yielded ? 0 : DLTC_ITEROVER;
+        }
+        Py_ssize_t n = PyList_Check(it) ? PyList_Size(it) : 1;
+        budget -= n > 0 ? n : 1;
+        int rc = yield_py(b, y, it);
+        Py_DECREF(it);
+        if (rc)
+            return rc;
+        yielded = 1;
+    }
+    return 0;
 }
 
 static int resource_cb(dltc_yield *y, void *payload)
