@@ -393,3 +393,11 @@ def test_postgres_destination(workdir):
         assert rows(q, "SELECT a FROM t") == [(1,)]
     finally:
         del os.environ["DESTINATION__POSTGRES__CREDENTIALS"]
+
+
+def test_run_merge_key(workdir):
+    p = dlt.pipeline("mkey", destination="duckdb")
+    p.run([{"day": 1, "v": "a"}, {"day": 1, "v": "b"}, {"day": 2, "v": "c"}], table_name="t",
+          write_disposition="merge", merge_key="day")
+    p.run([{"day": 1, "v": "z"}], table_name="t", write_disposition="merge", merge_key="day")
+    assert sorted(rows(p, "SELECT day, v FROM t")) == [(1, "z"), (2, "c")]

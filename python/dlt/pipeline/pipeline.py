@@ -258,7 +258,7 @@ class Pipeline:
     def run(self, data=None, *, destination=None, staging=None, dataset_name=None,
             credentials=None, table_name=None, write_disposition=None, columns=None,
             primary_key=None, schema=None, loader_file_format=None, table_format=None,
-            schema_contract=None, refresh=None):
+            schema_contract=None, refresh=None, merge_key=None):
         """extract → normalize → load `data`; what an earlier run left pending is loaded
         first. Returns the LoadInfo."""
         self._configure(destination, dataset_name, credentials)
@@ -267,7 +267,8 @@ class Pipeline:
             self.normalize()
             return self.load()
         src = self._source(data, self._hints(table_name, write_disposition, columns,
-                                             primary_key, schema_contract, loader_file_format))
+                                             primary_key, schema_contract, loader_file_format,
+                                             merge_key))
         try:
             d = self._impl.run_source(src)
         except _StepError as e:
