@@ -401,3 +401,15 @@ def test_run_merge_key(workdir):
           write_disposition="merge", merge_key="day")
     p.run([{"day": 1, "v": "z"}], table_name="t", write_disposition="merge", merge_key="day")
     assert sorted(rows(p, "SELECT day, v FROM t")) == [(1, "z"), (2, "c")]
+
+
+def test_schema_contract_freeze_fails_the_normalize_step(workdir):
+    p = dlt.pipeline("contract", destination="duckdb")
+    p.run([{"id": 1}], table_name="t")
+    with pytest.raises(PipelineStepFailed) as e:
+        p.run([{"id": 2, "new_col": "x"}], table_name="t", schema_contract="freeze")
+    assert e.value.step == "normalize"
+    assert "new_col" in str(e.value.exception)
+    assert rows(p, "SELECT id FROM t") == [(1,)]
+    p.run([{"id": 3, "new_col": "y"}], table_name="t", schema_contract="discard_value")
+    assert sorted(rows(p, "SELECT id FROM t")) == [(1,), (3,)]
