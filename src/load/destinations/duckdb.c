@@ -1,7 +1,7 @@
 /*
- * The DuckDB client: open/close, statements, queries materialized as dltc_rows (through the
- * data-chunk API), the columns of a table, and loading load files (jsonl, csv, parquet,
- * insert_values).
+ * The DuckDB client: open/close, statements, queries materialized as dltc_rows or streamed
+ * in batches (through the data-chunk API), the columns of a table, and loading load files
+ * (jsonl, csv, parquet, insert_values).
  *
  * Loading jsonl — bench-load-duckdb, 1M flat rows (generator's flat table + _dlt_load_id/
  * _dlt_id), 2 shared cores, on-disk database, load only (CREATE TABLE + load + close):
@@ -87,7 +87,14 @@
     X(duckdb_vector_ensure_validity_writable) \
     X(duckdb_vector_get_data) \
     X(duckdb_vector_get_validity) \
-    X(duckdb_vector_size)
+    X(duckdb_vector_size) \
+    X(duckdb_destroy_pending) \
+    X(duckdb_destroy_prepare) \
+    X(duckdb_execute_pending) \
+    X(duckdb_pending_error) \
+    X(duckdb_pending_prepared_streaming) \
+    X(duckdb_prepare) \
+    X(duckdb_prepare_error)
 
 #define DLTC_DECLARE(name) static __typeof__(name) *p_##name;
 DLTC_DUCKDB_FUNCTIONS(DLTC_DECLARE)
@@ -138,6 +145,13 @@ DLTC_DUCKDB_FUNCTIONS(DLTC_DECLARE)
 #define duckdb_vector_get_data (*p_duckdb_vector_get_data)
 #define duckdb_vector_get_validity (*p_duckdb_vector_get_validity)
 #define duckdb_vector_size (*p_duckdb_vector_size)
+#define duckdb_destroy_pending (*p_duckdb_destroy_pending)
+#define duckdb_destroy_prepare (*p_duckdb_destroy_prepare)
+#define duckdb_execute_pending (*p_duckdb_execute_pending)
+#define duckdb_pending_error (*p_duckdb_pending_error)
+#define duckdb_pending_prepared_streaming (*p_duckdb_pending_prepared_streaming)
+#define duckdb_prepare (*p_duckdb_prepare)
+#define duckdb_prepare_error (*p_duckdb_prepare_error)
 
 #ifndef DLTC_DUCKDB_LIB_PATH
 #define DLTC_DUCKDB_LIB_PATH "libduckdb.so"
@@ -547,7 +561,9 @@ static int convert_cell(dltc_rows *rows, dltc_value *v, const col_info *c, void 
     }
 }
 
-static int materialize(duckdb_result *res, dltc_rows **out)
+/* The columns of a result: their conversion info (cols[ncols]) and, in `rows`, their names
+ * and type names. */
+static int columns_init(duckdb_result *res, col_info **out, dltc_rows **rows_out)
 {
     idx_t ncols = duckdb_column_count(res);
     dltc_rows *rows = NULL;
@@ -568,40 +584,166 @@ static int materialize(duckdb_result *res, dltc_rows **out)
         if (!rc)
             rc = dltc__rows_set_column(rows, c, duckdb_column_name(res, c), tn.data);
     }
-    duckdb_data_chunk chunk;
-    while (!rc && (chunk = duckdb_fetch_chunk(*res)) != NULL) {
-        idx_t n = duckdb_data_chunk_get_size(chunk);
-        size_t first = dltc_rows_count(rows);
-        for (idx_t r = 0; !rc && r < n; r++) {
-            dltc_value *row;
-            rc = dltc__rows_add_row(rows, &row);
-        }
-        /* column by column over the chunk; cells are addressed through the public getter */
-        for (idx_t c = 0; !rc && c < ncols; c++) {
-            duckdb_vector vec = duckdb_data_chunk_get_vector(chunk, c);
-            void *data = duckdb_vector_get_data(vec);
-            uint64_t *valid = duckdb_vector_get_validity(vec);
-            const char *name = dltc_rows_column_name(rows, c);
-            for (idx_t r = 0; !rc && r < n; r++) {
-                if (valid && !duckdb_validity_row_is_valid(valid, r))
-                    continue;
-                dltc_value *v = (dltc_value *)dltc_rows_get(rows, first + r, c);
-                rc = convert_cell(rows, v, &cols[c], data, r, name);
-            }
-        }
-        duckdb_destroy_data_chunk(&chunk);
-    }
+    dltc__buf_free(&tn);
+    *out = cols;
+    *rows_out = rows;
+    return rc;
+}
+
+static void columns_free(col_info *cols, idx_t ncols)
+{
     for (idx_t c = 0; cols && c < ncols; c++)
         if (cols[c].lt)
             duckdb_destroy_logical_type(&cols[c].lt);
     dltc__free(cols);
-    dltc__buf_free(&tn);
+}
+
+/* Append rows [from, to) of `chunk` to `rows`. */
+static int append_chunk(dltc_rows *rows, const col_info *cols, duckdb_data_chunk chunk,
+                        idx_t from, idx_t to)
+{
+    size_t ncols = dltc_rows_column_count(rows);
+    size_t first = dltc_rows_count(rows);
+    int rc = 0;
+    for (idx_t r = from; !rc && r < to; r++) {
+        dltc_value *row;
+        rc = dltc__rows_add_row(rows, &row);
+    }
+    /* column by column over the chunk; cells are addressed through the public getter */
+    for (idx_t c = 0; !rc && c < ncols; c++) {
+        duckdb_vector vec = duckdb_data_chunk_get_vector(chunk, c);
+        void *data = duckdb_vector_get_data(vec);
+        uint64_t *valid = duckdb_vector_get_validity(vec);
+        const char *name = dltc_rows_column_name(rows, c);
+        for (idx_t r = from; !rc && r < to; r++) {
+            if (valid && !duckdb_validity_row_is_valid(valid, r))
+                continue;
+            dltc_value *v = (dltc_value *)dltc_rows_get(rows, first + (r - from), c);
+            rc = convert_cell(rows, v, &cols[c], data, r, name);
+        }
+    }
+    return rc;
+}
+
+static int materialize(duckdb_result *res, dltc_rows **out)
+{
+    idx_t ncols = duckdb_column_count(res);
+    col_info *cols = NULL;
+    dltc_rows *rows = NULL;
+    int rc = columns_init(res, &cols, &rows);
+    duckdb_data_chunk chunk;
+    while (!rc && (chunk = duckdb_fetch_chunk(*res)) != NULL) {
+        rc = append_chunk(rows, cols, chunk, 0, duckdb_data_chunk_get_size(chunk));
+        duckdb_destroy_data_chunk(&chunk);
+    }
+    columns_free(cols, ncols);
     if (rc) {
         dltc_rows_free(rows);
         return rc;
     }
     *out = rows;
     return 0;
+}
+
+/* ---- streamed queries ---- */
+
+struct dltc_duckdb_stream {
+    duckdb_prepared_statement stmt;
+    duckdb_pending_result pending;
+    duckdb_result res;
+    int has_res;
+    col_info *cols;
+    idx_t ncols;
+    dltc_rows *header;       /* column names and types only: copied into every batch */
+    duckdb_data_chunk chunk; /* the chunk being handed out, from row `pos` */
+    idx_t pos;
+    int done;
+};
+
+int dltc__duckdb_stream_open(dltc_duckdb_stream **out, dltc_duckdb *d, const char *sql)
+{
+    dltc_duckdb_stream *s = dltc__calloc(1, sizeof(*s));
+    if (!s)
+        return dltc__error_oom();
+    int rc = 0;
+    if (duckdb_prepare(d->con, sql, &s->stmt) == DuckDBError)
+        rc = db_error(DLTC_EDATABASE, "", duckdb_prepare_error(s->stmt));
+    else if (duckdb_pending_prepared_streaming(s->stmt, &s->pending) == DuckDBError)
+        rc = db_error(DLTC_EDATABASE, "", duckdb_pending_error(s->pending));
+    else if (duckdb_execute_pending(s->pending, &s->res) == DuckDBError) {
+        s->has_res = 1;
+        rc = db_error(DLTC_EDATABASE, "", duckdb_result_error(&s->res));
+    } else {
+        s->has_res = 1;
+        s->ncols = duckdb_column_count(&s->res);
+        rc = columns_init(&s->res, &s->cols, &s->header);
+    }
+    if (rc) {
+        dltc__duckdb_stream_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+size_t dltc__duckdb_stream_columns(const dltc_duckdb_stream *s)
+{
+    return (size_t)s->ncols;
+}
+
+int dltc__duckdb_stream_next(dltc_duckdb_stream *s, size_t max_rows, dltc_rows **out)
+{
+    dltc_rows *rows = NULL;
+    int rc = dltc__rows_new(&rows, s->ncols);
+    for (idx_t c = 0; !rc && c < s->ncols; c++)
+        rc = dltc__rows_set_column(rows, c, dltc_rows_column_name(s->header, c),
+                                   dltc_rows_column_type(s->header, c));
+    while (!rc && !s->done && dltc_rows_count(rows) < max_rows) {
+        if (!s->chunk) {
+            s->chunk = duckdb_fetch_chunk(s->res);
+            s->pos = 0;
+            if (!s->chunk) {
+                const char *err = duckdb_result_error(&s->res);
+                s->done = 1;
+                if (err && *err)
+                    rc = db_error(DLTC_EDATABASE, "", err);
+                break;
+            }
+        }
+        idx_t n = duckdb_data_chunk_get_size(s->chunk);
+        idx_t take = n - s->pos;
+        if (take > max_rows - dltc_rows_count(rows))
+            take = (idx_t)(max_rows - dltc_rows_count(rows));
+        rc = append_chunk(rows, s->cols, s->chunk, s->pos, s->pos + take);
+        s->pos += take;
+        if (s->pos >= n)
+            duckdb_destroy_data_chunk(&s->chunk); /* sets it to NULL */
+    }
+    if (!rc && !dltc_rows_count(rows) && s->done)
+        rc = DLTC_ITEROVER;
+    if (rc) {
+        dltc_rows_free(rows);
+        return rc;
+    }
+    *out = rows;
+    return 0;
+}
+
+void dltc__duckdb_stream_close(dltc_duckdb_stream *s)
+{
+    if (!s)
+        return;
+    if (s->chunk)
+        duckdb_destroy_data_chunk(&s->chunk);
+    columns_free(s->cols, s->ncols);
+    dltc_rows_free(s->header);
+    if (s->has_res)
+        duckdb_destroy_result(&s->res);
+    if (s->pending)
+        duckdb_destroy_pending(&s->pending);
+    if (s->stmt)
+        duckdb_destroy_prepare(&s->stmt);
+    dltc__free(s);
 }
 
 int dltc__duckdb_query(dltc_duckdb *d, const char *sql, dltc_rows **out)

@@ -25,6 +25,19 @@ int dltc__duckdb_exec(dltc_duckdb *db, const char *sql);
 /* Run a query and materialize the rows (the caller frees them with dltc_rows_free). */
 int dltc__duckdb_query(dltc_duckdb *db, const char *sql, dltc_rows **out);
 
+/* A query whose rows are fetched in batches from DuckDB's streaming result: DuckDB computes
+ * the next data chunks on demand, so memory stays bounded for any result size. The stream is
+ * the caller's (dltc__duckdb_stream_close); `db` must outlive it and run nothing else
+ * meanwhile. Errors (also those met while fetching) are DLTC_EDATABASE with DuckDB's message
+ * on one line. */
+typedef struct dltc_duckdb_stream dltc_duckdb_stream;
+int dltc__duckdb_stream_open(dltc_duckdb_stream **out, dltc_duckdb *db, const char *sql);
+size_t dltc__duckdb_stream_columns(const dltc_duckdb_stream *s);
+/* The next 1..max_rows rows (typed as dltc__duckdb_query's) as a new dltc_rows, the caller's;
+ * DLTC_ITEROVER once the result is exhausted. */
+int dltc__duckdb_stream_next(dltc_duckdb_stream *s, size_t max_rows, dltc_rows **out);
+void dltc__duckdb_stream_close(dltc_duckdb_stream *s);
+
 /* Names of the columns of "dataset"."table" (dataset NULL: the connection's temporary table
  * `table`) as they exist in the database; *exists = 0 and
  * no names when the table does not exist. *names is the caller's: free each and the array
