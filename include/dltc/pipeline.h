@@ -154,6 +154,9 @@ DLTC_EXTERN int dltc_pipeline_first_run(const dltc_pipeline *p);
 /* The pipeline state as dlt's typed JSON without `_local` (what pipeline.state shows). *out
  * is the caller's (dltc_free). */
 DLTC_EXTERN int dltc_pipeline_state_json(dltc_pipeline *p, char **out);
+/* The same as values made in `doc`: typed JSON decoded (datetimes, dates, times, decimals,
+ * bytes come back typed). *out is lent until the doc is cleared or freed. */
+DLTC_EXTERN int dltc_pipeline_state(dltc_pipeline *p, dltc_doc *doc, const dltc_value **out);
 
 /* dlt's sql_client().execute_sql: run one statement in the dataset (the default schema,
  * created when missing) with `params` (an ARRAY, or NULL for none) for its %s placeholders

@@ -330,6 +330,20 @@ static PyObject *pipeline_state_json(PyObject *o, PyObject *noargs)
     return text_of(o, dltc_pipeline_state_json, NULL);
 }
 
+static PyObject *pipeline_state(PyObject *o, PyObject *noargs)
+{
+    dltc_pipeline *p = get(o);
+    dltc_doc *doc = NULL;
+    if (!p)
+        return NULL;
+    if (dltc_doc_new(&doc))
+        return PyErr_NoMemory();
+    const dltc_value *v;
+    PyObject *r = dltc_pipeline_state(p, doc, &v) ? dltcpy_raise(NULL) : dltcpy_from_value(v);
+    dltc_doc_free(doc);
+    return r;
+}
+
 static PyObject *pipeline_trace(PyObject *o, PyObject *noargs)
 {
     return text_of(o, dltc_pipeline_trace, NULL);
@@ -423,6 +437,7 @@ static PyMethodDef pipeline_methods[] = {
     {"load", pipeline_load, METH_NOARGS, "load the normalized packages"},
     {"execute", pipeline_execute, METH_VARARGS, "run SQL in the dataset"},
     {"state_json", pipeline_state_json, METH_NOARGS, "the state as typed JSON"},
+    {"state", pipeline_state, METH_NOARGS, "the state as Python values"},
     {"trace", pipeline_trace, METH_NOARGS, "the last run's trace as text, or None"},
     {"info", pipeline_info, METH_NOARGS, "dlt pipeline NAME info"},
     {"schema", pipeline_schema, METH_VARARGS, "the default schema as YAML (or JSON)"},

@@ -6,6 +6,7 @@
 #include "common/time.h"
 #include "extract/resource_int.h"
 #include "formats/json.h"
+#include "formats/typed_json.h"
 #include "load/sql.h"
 #include "pipeline/trace.h"
 
@@ -36,6 +37,21 @@ int dltc_pipeline_state_json(dltc_pipeline *p, char **out)
     }
     *out = dltc__buf_detach(&b);
     return *out ? 0 : dltc__error_oom();
+}
+
+int dltc_pipeline_state(dltc_pipeline *p, dltc_doc *doc, const dltc_value **out)
+{
+    char *json = NULL;
+    int rc = dltc_pipeline_state_json(p, &json);
+    dltc_value *v = NULL;
+    if (!rc)
+        rc = dltc_doc_parse_json(doc, json, strlen(json), &v);
+    if (!rc)
+        rc = dltc__typed_json_decode(&doc->arena, v);
+    dltc_free(json);
+    if (!rc)
+        *out = v;
+    return rc;
 }
 
 /* ---- steps ---- */

@@ -1,8 +1,10 @@
 """Fixtures of the Python front's tests: a private working folder and DLT_DATA_DIR per test,
 and the GitHub-shaped test server (tests/support/github_server.c) on 127.0.0.1."""
+import contextlib
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -26,6 +28,22 @@ def workdir(tmp_path, monkeypatch):
     dlt.config.reload()
     yield tmp_path
     dlt.config.reload()
+
+
+@contextlib.contextmanager
+def local_http_server(handler):
+    """A threaded http.server with `handler` on 127.0.0.1 (a free port); yields its URL."""
+    from http.server import ThreadingHTTPServer
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield "http://127.0.0.1:%d" % httpd.server_address[1]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 class GitHub:

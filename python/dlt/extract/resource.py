@@ -286,9 +286,7 @@ class DltResource:
             kw.update(parent=parent_impl, transform=transform)
             factory = None
         else:
-            holder = {}
-
-            def factory(_res=self, _inc=inc, _h=holder):
+            def factory(_res=self, _inc=inc):
                 data, _ = _res._evaluate(_inc)
                 if isinstance(data, DltResource):
                     raise InvalidResourceDataType(

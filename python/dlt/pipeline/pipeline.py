@@ -18,41 +18,6 @@ class _StepError(Exception):
 _dltc._register("StepError", _StepError)
 
 
-def _typed(v):
-    """dlt's typed JSON strings back into values (state)."""
-    if isinstance(v, str) and v and "\uf026" <= v[0] <= "\uf02d":
-        tag, s = v[0], v[1:]
-        try:
-            if tag == "\uf026":
-                from decimal import Decimal
-
-                return Decimal(s)
-            if tag == "\uf027":
-                from datetime import datetime
-
-                return datetime.fromisoformat(s.replace("Z", "+00:00"))
-            if tag == "\uf028":
-                from datetime import date
-
-                return date.fromisoformat(s)
-            if tag == "\uf02d":
-                from datetime import time
-
-                return time.fromisoformat(s)
-            if tag == "\uf02b":
-                import base64
-
-                return base64.b64decode(s)
-        except ValueError:
-            return v
-        return s
-    if isinstance(v, dict):
-        return {k: _typed(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_typed(x) for x in v]
-    return v
-
-
 class Pipeline:
     def __init__(self, pipeline_name, pipelines_dir=None, destination=None, dataset_name=None,
                  dev_mode=False, progress=None, attach=False):
@@ -120,10 +85,7 @@ class Pipeline:
 
     @property
     def state(self):
-        import json
-
-        text = self._impl.state_json()
-        return _typed(json.loads(text)) if text else {}
+        return self._impl.state()
 
     @property
     def last_trace(self):

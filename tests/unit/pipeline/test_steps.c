@@ -121,6 +121,12 @@ static void accessors_and_state(void **state)
     assert_non_null(strstr(st, "\"pipeline_name\":\"steps\""));
     assert_null(strstr(st, "_local"));
     dltc_free(st);
+    dltc_doc *doc;
+    const dltc_value *v;
+    assert_int_equal(dltc_doc_new(&doc), 0);
+    assert_int_equal(dltc_pipeline_state(f->p, doc, &v), 0);
+    assert_string_equal(dltc_value_get_str(dltc_object_get(v, "pipeline_name"), NULL), "steps");
+    dltc_doc_free(doc);
 }
 
 static dltc_rows *exec(fx *f, const char *sql, const dltc_value *params)
