@@ -57,16 +57,18 @@ done:
     return rc;
 }
 
-int bench_duckdb_ctas(bench_result *res, const char *jsonl_path, const char *db_path,
-                      const char *table)
+/* CREATE TABLE "<table>" AS SELECT * FROM <reader>('<path>'<options>) into a fresh db_path. */
+static int ctas(bench_result *res, const char *reader, const char *path, const char *options,
+                const char *db_path, const char *table)
 {
     char sql[8192];
     size_t len = 0;
-    int n = snprintf(sql, sizeof(sql), "CREATE TABLE \"%s\" AS SELECT * FROM read_json('", table);
+    int n = snprintf(sql, sizeof(sql), "CREATE TABLE \"%s\" AS SELECT * FROM %s('", table,
+                     reader);
     if (n < 0 || (size_t)n >= sizeof(sql)) goto too_long;
     len = (size_t)n;
-    if (sql_quote(sql, sizeof(sql), &len, jsonl_path) != 0) goto too_long;
-    n = snprintf(sql + len, sizeof(sql) - len, "', format='newline_delimited')");
+    if (sql_quote(sql, sizeof(sql), &len, path) != 0) goto too_long;
+    n = snprintf(sql + len, sizeof(sql) - len, "'%s)", options);
     if (n < 0 || (size_t)n >= sizeof(sql) - len) goto too_long;
 
     char wal[4096];
@@ -102,8 +104,20 @@ int bench_duckdb_ctas(bench_result *res, const char *jsonl_path, const char *db_
     return 0;
 
 too_long:
-    snprintf(res->error, sizeof(res->error), "path too long: %s", jsonl_path);
+    snprintf(res->error, sizeof(res->error), "path too long: %s", path);
     return -1;
+}
+
+int bench_duckdb_ctas(bench_result *res, const char *jsonl_path, const char *db_path,
+                      const char *table)
+{
+    return ctas(res, "read_json", jsonl_path, ", format='newline_delimited'", db_path, table);
+}
+
+int bench_duckdb_csv_ctas(bench_result *res, const char *csv_path, const char *db_path,
+                          const char *table)
+{
+    return ctas(res, "read_csv", csv_path, ", header=true", db_path, table);
 }
 
 const char *bench_duckdb_version(void)

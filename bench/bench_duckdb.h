@@ -1,7 +1,7 @@
 /*
- * The DuckDB reference of the benchmarks: DuckDB's own JSON reader loading the same
- * JSON Lines file into a table of a fresh on-disk database. The only bench file that
- * includes duckdb.h.
+ * The DuckDB reference of the benchmarks: DuckDB's own JSON (or CSV) reader loading the
+ * same rows into a table of a fresh on-disk database. The only bench file that includes
+ * duckdb.h.
  */
 #ifndef DLTC_BENCH_DUCKDB_H
 #define DLTC_BENCH_DUCKDB_H
@@ -15,6 +15,11 @@
  * res->error set. */
 int bench_duckdb_ctas(bench_result *res, const char *jsonl_path, const char *db_path,
                       const char *table);
+
+/* The same with DuckDB's CSV reader: `… AS SELECT * FROM read_csv('<csv>', header=true)`
+ * (types sniffed by DuckDB). */
+int bench_duckdb_csv_ctas(bench_result *res, const char *csv_path, const char *db_path,
+                          const char *table);
 
 /* DuckDB's library version (static string). */
 const char *bench_duckdb_version(void);

@@ -2,10 +2,12 @@
  * dlt's `sql_database` source (dlt.sources.sql_database): the tables of a SQL database as
  * resources, one per table, named as the table, with column hints from reflection, read in
  * pages of chunk_size rows, optionally incremental on a cursor column (the WHERE is built as
- * dlt builds it). Backend: SQLite (libsqlite3 is loaded on first use). docs/sql_database.md.
+ * dlt builds it). Databases: SQLite (libsqlite3 is loaded on first use) and Postgres
+ * (libpq, likewise). docs/sql_database.md.
  *
  *   dltc_sql_database *db;
  *   dltc_sql_database_open(&db, "sqlite:///shop.db");          // like an SQLAlchemy engine
+ *   // or "postgresql://user:pw@host:5432/shop"
  *   dltc_source *src;
  *   dltc_sql_database_source(&src, db, "shop", NULL);          // every table
  *   dltc_pipeline_run_source(p, src, NULL);
@@ -25,8 +27,15 @@
  * early by dltc_resource_add_limit leaves the query open: the next run of that same
  * resource object continues it; make a new resource per run when using a limit.
  *
+ * Postgres: each run of a resource is one `COPY (SELECT …) TO STDOUT (FORMAT binary)`
+ * whose rows are decoded straight into the page's values (libpq holds one row, the page
+ * chunk_size rows). A COPY holds its connection until it ends, so the handle opens another
+ * connection when a query finds every one busy (a run stopped by add_limit keeps its COPY
+ * open). COPY takes no parameters: cursor values are literals escaped by libpq.
+ *
  * Errors are one line naming the database and the table, e.g.
  *   sql_database sqlite:///x.db: table "users": no such table
+ *   sql_database postgresql://u:***@db:5432/shop: table "t": connection lost: …
  * (a password in the credentials is never shown).
  */
 #ifndef DLTC_SQL_DATABASE_H
@@ -41,10 +50,14 @@ extern "C" {
 
 typedef struct dltc_sql_database dltc_sql_database;
 
-/* Open a database read-only. credentials: "sqlite:///relative/path.db",
+/* Open a database for reading. credentials: "sqlite:///relative/path.db",
  * "sqlite:////absolute/path.db", "sqlite:///file:path.db?mode=ro&..." (a SQLite URI), or a
- * plain file path. The file must exist (DLTC_EIO otherwise). Other schemes are
- * DLTC_EINVALID (Postgres comes later). */
+ * plain file path; the file must exist (DLTC_EIO otherwise). Or a Postgres URL:
+ * "postgresql://user:password@host:port/db?…", "postgres://…", or SQLAlchemy's
+ * "postgresql+psycopg2://…" (the driver is ignored; libpq's URI parameters work). Postgres
+ * is connected now: a refused or unreachable server is DLTC_ENETWORK, a wrong password or
+ * database DLTC_EDATABASE. Other schemes are DLTC_EINVALID. The handle is the caller's;
+ * credentials are copied. */
 DLTC_EXTERN int dltc_sql_database_open(dltc_sql_database **out, const char *credentials);
 /* Close the database and release the reading state of every resource made from it. After
  * this those resources must not run again (freeing them is still fine). Accepts NULL. */
@@ -53,12 +66,14 @@ DLTC_EXTERN void dltc_sql_database_free(dltc_sql_database *db);
 typedef struct {
     unsigned int version;          /* DLTC_SQL_TABLE_OPTIONS_VERSION */
     const char *schema;            /* the database schema (SQLite: an attached database);
-                                      NULL = the default ("main") */
+                                      NULL = the default (SQLite "main"; Postgres the
+                                      session's current_schema(), normally "public") */
     size_t chunk_size;             /* rows per page; 0 = 50000 */
-    const char *reflection_level;  /* "minimal" (names, nullability, primary key), "full"
-                                      (default: + data types; decimals with precision and
-                                      scale), "full_with_precision" (+ text/binary length,
-                                      smallint precision 32) */
+    const char *reflection_level;  /* "minimal" (names, nullability, primary key; JSON
+                                      columns no hint), "full" (default: + data types;
+                                      decimals with precision and scale),
+                                      "full_with_precision" (+ text/binary length, smallint
+                                      precision 32, timestamp timezone) */
     const char *const *included_columns; /* read only these (NULL = all) */
     size_t n_included_columns;
     const char *const *excluded_columns; /* and not these */

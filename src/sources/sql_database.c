@@ -1,17 +1,17 @@
-/* dlt's sql_database source: reflection into dlt column hints, the declared-type mapping
- * (SQLAlchemy's SQLite type affinity, then dlt's sqla_col_to_column_schema), pages of
- * chunk_size rows built with the value API, and dlt's incremental WHERE with bound
- * parameters. Identifiers are always quoted; values are never pasted into SQL.
+/* dlt's sql_database source: reflection into dlt column hints, pages of chunk_size rows
+ * built with the value API, and dlt's incremental WHERE with bound parameters or escaped
+ * literals. Identifiers are always quoted; values are never pasted into SQL unescaped.
  *
- * The database is reached through a small backend vtable (open, list, reflect, query,
- * columns), so another backend (libpq) is one more table of functions; only the SQLite
- * table below knows SQLite. */
+ * The database is reached through a backend table (sources/sql_backend.h): SQLite below
+ * (with its declared-type mapping: SQLAlchemy's SQLite type affinity, then dlt's
+ * sqla_col_to_column_schema), Postgres in sql_postgres.c. */
 #include "dltc/sql_database.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/time.h"
 #include "formats/json.h"
+#include "sources/sql_backend.h"
 #include "sources/sqlite.h"
 
 #include <ctype.h>
@@ -23,41 +23,8 @@
 
 #define DEFAULT_CHUNK_SIZE 50000
 
-/* ---- the backend interface ---- */
-
-/* Storage class of a result value (as SQLite's; a typed backend reports its own). */
+/* Storage class of a result value (SQLite's). */
 enum { SV_NULL = 0, SV_INT, SV_FLOAT, SV_TEXT, SV_BLOB };
-
-typedef int (*be_table_fn)(const char *name, int is_view, void *payload);
-typedef int (*be_column_fn)(const char *name, const char *decl_type, int notnull, int pk,
-                            void *payload);
-
-typedef struct {
-    const char *name;
-    int (*open)(void **conn, const char *target);
-    void (*close)(void *conn);
-    int (*list_tables)(void *conn, const char *schema, int include_views, be_table_fn fn,
-                       void *payload);
-    int (*reflect)(void *conn, const char *schema, const char *table, be_column_fn fn,
-                   void *payload);
-    int (*prepare)(void **stmt, void *conn, const char *sql);
-    int (*bind_null)(void *stmt, int i);
-    int (*bind_int)(void *stmt, int i, int64_t v);
-    int (*bind_double)(void *stmt, int i, double v);
-    int (*bind_text)(void *stmt, int i, const char *s, size_t len);
-    int (*step)(void *stmt); /* 1 row, 0 done, < 0 error */
-    int (*column_type)(void *stmt, int i);
-    int64_t (*column_int)(void *stmt, int i);
-    double (*column_double)(void *stmt, int i);
-    const char *(*column_text)(void *stmt, int i, size_t *len);
-    const void *(*column_blob)(void *stmt, int i, size_t *len);
-    void (*finalize)(void *stmt);
-    /* How the values of a column are stored, for binding a datetime cursor value: 1 as
-     * numbers (unix seconds), 0 as text with `*sep` between date and time. NULL for
-     * backends with typed columns. */
-    int (*cursor_storage)(void *conn, const char *from_sql, const char *col_sql, int *numeric,
-                          char *sep);
-} sql_backend;
 
 /* ---- SQLite ---- */
 
@@ -69,17 +36,44 @@ static void sq_close(void *conn)
 {
     dltc__sqlite_close(conn);
 }
-static int sq_list(void *conn, const char *schema, int views, be_table_fn fn, void *payload)
+static int sq_list(void *conn, const char *schema, int views, dltc__sql_table_fn fn,
+                   void *payload)
 {
     return dltc__sqlite_list_tables(conn, schema, views, fn, payload);
 }
-static int sq_reflect(void *conn, const char *schema, const char *table, be_column_fn fn,
+
+static void map_decl_type(const char *decl, dltc__sql_col *c);
+
+typedef struct {
+    dltc__sql_column_fn fn;
+    void *payload;
+} sq_reflecting;
+
+/* A column of PRAGMA table_xinfo, its declared type mapped. */
+static int sq_column(const char *name, const char *decl, int notnull, int pk, void *payload)
+{
+    sq_reflecting *x = payload;
+    dltc__sql_col c;
+    memset(&c, 0, sizeof(c));
+    c.name = (char *)name;
+    map_decl_type(decl, &c);
+    c.tz = -1; /* SQLite has no datetime type */
+    c.notnull = notnull;
+    c.pk = pk;
+    return x->fn(&c, x->payload);
+}
+
+static int sq_reflect(void *conn, const char *schema, const char *table, dltc__sql_column_fn fn,
                       void *payload)
 {
-    return dltc__sqlite_reflect(conn, schema, table, fn, payload);
+    sq_reflecting x = {fn, payload};
+    return dltc__sqlite_reflect(conn, schema, table, sq_column, &x);
 }
-static int sq_prepare(void **stmt, void *conn, const char *sql)
+static int sq_prepare(void **stmt, void *conn, const char *sql, const dltc__sql_col *cols,
+                      size_t ncols)
 {
+    (void)cols;
+    (void)ncols;
     return dltc__sqlite_prepare((dltc__sqlite_stmt **)stmt, conn, sql);
 }
 static int sq_bind_null(void *st, int i)
@@ -164,42 +158,32 @@ static int sq_cursor_storage(void *conn, const char *from_sql, const char *col_s
     return rc;
 }
 
-static const sql_backend sqlite_backend = {
-    "sqlite",          sq_open,          sq_close,        sq_list,        sq_reflect,
-    sq_prepare,        sq_bind_null,     sq_bind_int,     sq_bind_double, sq_bind_text,
-    sq_step,           sq_column_type,   sq_column_int,   sq_column_double,
-    sq_column_text,    sq_column_blob,   sq_finalize,     sq_cursor_storage,
+static const dltc__sql_backend sqlite_backend = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .list_tables = sq_list,
+    .reflect = sq_reflect,
+    .prepare = sq_prepare,
+    .bind_null = sq_bind_null,
+    .bind_int = sq_bind_int,
+    .bind_double = sq_bind_double,
+    .bind_text = sq_bind_text,
+    .step = sq_step,
+    .column_type = sq_column_type,
+    .column_int = sq_column_int,
+    .column_double = sq_column_double,
+    .column_text = sq_column_text,
+    .column_blob = sq_column_blob,
+    .finalize = sq_finalize,
+    .cursor_storage = sq_cursor_storage,
 };
 
 /* ---- handles ---- */
 
-/* What a column's values become (the dlt data type of its hint). */
-typedef enum {
-    K_NONE = 0, /* no hint: by storage class */
-    K_BIGINT,
-    K_DOUBLE,
-    K_DECIMAL,
-    K_TEXT,
-    K_BINARY,
-    K_BOOL,
-    K_TIMESTAMP,
-    K_DATE,
-    K_TIME,
-    K_JSON
-} col_kind;
-
 static const char *const kind_names[] = {NULL,   "bigint", "double",    "decimal",
                                          "text", "binary", "bool",      "timestamp",
                                          "date", "time",   "json"};
-
-typedef struct {
-    char *name;
-    col_kind kind;
-    int precision, scale; /* of a decimal; -1 = none */
-    int length;           /* of text or binary (full_with_precision); 0 = none */
-    int small;            /* SMALLINT: precision 32 at full_with_precision */
-    int notnull, pk;
-} sql_col;
 
 enum { LVF_MAX, LVF_MIN, LVF_CUSTOM };
 enum { MISSING_RAISE, MISSING_INCLUDE, MISSING_EXCLUDE };
@@ -210,7 +194,7 @@ typedef struct sqlres {
     char *table;
     char *from_sql;   /* "schema"."table" */
     char *select_sql; /* SELECT "a", "b" FROM … */
-    sql_col *cols;
+    dltc__sql_col *cols;
     size_t ncols;
     size_t chunk;
     /* the incremental cursor, when there is one */
@@ -220,7 +204,7 @@ typedef struct sqlres {
 } sqlres;
 
 struct dltc_sql_database {
-    const sql_backend *be;
+    const dltc__sql_backend *be;
     void *conn;
     char *label; /* the credentials as shown in errors (password masked) */
     sqlres **res;
@@ -250,12 +234,19 @@ static void sqlres_free(sqlres *r)
     dltc__free(r);
 }
 
-/* The credentials as shown in messages: a URL's password becomes ***. */
+/* The credentials as shown in messages: a URL's password becomes ***. The user-info ends
+ * at the last '@' before the path (a password may hold '@' unencoded). */
 static char *mask_credentials(const char *c)
 {
     const char *s = strstr(c, "://");
-    const char *at = s ? strchr(s + 3, '@') : NULL;
-    const char *colon = at ? memchr(s + 3, ':', (size_t)(at - (s + 3))) : NULL;
+    const char *at = NULL, *colon = NULL;
+    if (s) {
+        const char *host = s + 3, *stop = host + strcspn(host, "/?#");
+        for (const char *p = host; p < stop; p++)
+            if (*p == '@')
+                at = p;
+        colon = at ? memchr(host, ':', (size_t)(at - host)) : NULL;
+    }
     if (!colon)
         return dltc__strdup(c);
     dltc_buf b = DLTC_BUF_INIT;
@@ -267,6 +258,18 @@ static char *mask_credentials(const char *c)
     return dltc__buf_detach(&b);
 }
 
+/* A Postgres URL as SQLAlchemy spells it: postgresql://, postgres://, or either with a
+ * driver ("postgresql+psycopg2://"). The length of the scheme up to "://", else 0. */
+static size_t postgres_scheme(const char *c)
+{
+    size_t n = !strncmp(c, "postgresql", 10) ? 10 : !strncmp(c, "postgres", 8) ? 8 : 0;
+    if (!n)
+        return 0;
+    if (c[n] == '+')
+        n += 1 + strspn(c + n + 1, "abcdefghijklmnopqrstuvwxyz0123456789_");
+    return strncmp(c + n, "://", 3) ? 0 : n;
+}
+
 int dltc_sql_database_open(dltc_sql_database **out, const char *credentials)
 {
     *out = NULL;
@@ -275,7 +278,7 @@ int dltc_sql_database_open(dltc_sql_database **out, const char *credentials)
     char *label = mask_credentials(credentials);
     if (!label)
         return dltc__error_oom();
-    const sql_backend *be = &sqlite_backend;
+    const dltc__sql_backend *be = &sqlite_backend;
     char *target = NULL;
     int rc = 0;
     if (!strncmp(credentials, "sqlite://", 9)) {
@@ -290,9 +293,17 @@ int dltc_sql_database_open(dltc_sql_database **out, const char *credentials)
             target = dltc__strdup(p + 1); /* a SQLite URI keeps its query */
         else
             target = dltc__strndup(p + 1, strcspn(p + 1, "?"));
+    } else if (postgres_scheme(credentials)) {
+        /* libpq takes the URL as it is, without the driver */
+        be = &dltc__sql_postgres;
+        dltc_buf t = DLTC_BUF_INIT;
+        if (!dltc__buf_puts(&t, "postgresql") &&
+            !dltc__buf_puts(&t, credentials + postgres_scheme(credentials)))
+            target = dltc__buf_detach(&t);
+        dltc__buf_free(&t);
     } else if (strstr(credentials, "://")) {
-        rc = dltc__error_set(DLTC_EINVALID, "sql_database %s: only SQLite databases are "
-                             "supported so far (sqlite:///path)", label);
+        rc = dltc__error_set(DLTC_EINVALID, "sql_database %s: not a database URL this "
+                             "source reads (sqlite:///path, postgresql://…)", label);
     } else {
         target = dltc__strdup(credentials);
     }
@@ -358,7 +369,7 @@ static char *quoted(const char *s)
  * (INT -> INTEGER; CHAR, CLOB, TEXT -> TEXT; BLOB or nothing -> no type; REAL, FLOA,
  * DOUB -> REAL; anything else NUMERIC); the numbers in the parentheses are its arguments.
  * Then dlt's sqla_col_to_column_schema. */
-static void map_decl_type(const char *decl, sql_col *c)
+static void map_decl_type(const char *decl, dltc__sql_col *c)
 {
     char name[128];
     size_t n = 0;
@@ -383,18 +394,22 @@ static void map_decl_type(const char *decl, sql_col *c)
     c->length = c->small = 0;
     static const struct {
         const char *name;
-        col_kind kind;
+        dltc__sql_kind kind;
         int args; /* 0 none, 1 length, 2 precision/scale */
     } names[] = {
-        {"BIGINT", K_BIGINT, 0},   {"BLOB", K_BINARY, 1},        {"BOOL", K_BOOL, 0},
-        {"BOOLEAN", K_BOOL, 0},    {"CHAR", K_TEXT, 1},          {"DATE", K_DATE, 0},
-        {"DATE_CHAR", K_DATE, 0},  {"DATETIME", K_TIMESTAMP, 0}, {"DATETIME_CHAR", K_TIMESTAMP, 0},
-        {"DOUBLE", K_DOUBLE, 0},   {"DECIMAL", K_DECIMAL, 2},    {"FLOAT", K_DOUBLE, 0},
-        {"INT", K_BIGINT, 0},      {"INTEGER", K_BIGINT, 0},     {"JSON", K_JSON, 0},
-        {"NUMERIC", K_DECIMAL, 2}, {"REAL", K_DOUBLE, 0},        {"SMALLINT", K_BIGINT, 0},
-        {"TEXT", K_TEXT, 1},       {"TIME", K_TIME, 0},          {"TIME_CHAR", K_TIME, 0},
-        {"TIMESTAMP", K_TIMESTAMP, 0}, {"VARCHAR", K_TEXT, 1},   {"NVARCHAR", K_TEXT, 1},
-        {"NCHAR", K_TEXT, 1},      {"UUID", K_TEXT, 0},          {"CLOB", K_TEXT, 1},
+        {"BIGINT", DLTC__SQL_BIGINT, 0}, {"BLOB", DLTC__SQL_BINARY, 1},
+        {"BOOL", DLTC__SQL_BOOL, 0}, {"BOOLEAN", DLTC__SQL_BOOL, 0}, {"CHAR", DLTC__SQL_TEXT, 1},
+        {"DATE", DLTC__SQL_DATE, 0}, {"DATE_CHAR", DLTC__SQL_DATE, 0},
+        {"DATETIME", DLTC__SQL_TIMESTAMP, 0}, {"DATETIME_CHAR", DLTC__SQL_TIMESTAMP, 0},
+        {"DOUBLE", DLTC__SQL_DOUBLE, 0}, {"DECIMAL", DLTC__SQL_DECIMAL, 2},
+        {"FLOAT", DLTC__SQL_DOUBLE, 0}, {"INT", DLTC__SQL_BIGINT, 0},
+        {"INTEGER", DLTC__SQL_BIGINT, 0}, {"JSON", DLTC__SQL_JSON, 0},
+        {"NUMERIC", DLTC__SQL_DECIMAL, 2}, {"REAL", DLTC__SQL_DOUBLE, 0},
+        {"SMALLINT", DLTC__SQL_BIGINT, 0}, {"TEXT", DLTC__SQL_TEXT, 1},
+        {"TIME", DLTC__SQL_TIME, 0}, {"TIME_CHAR", DLTC__SQL_TIME, 0},
+        {"TIMESTAMP", DLTC__SQL_TIMESTAMP, 0}, {"VARCHAR", DLTC__SQL_TEXT, 1},
+        {"NVARCHAR", DLTC__SQL_TEXT, 1}, {"NCHAR", DLTC__SQL_TEXT, 1}, {"UUID", DLTC__SQL_TEXT, 0},
+        {"CLOB", DLTC__SQL_TEXT, 1},
     };
     int kargs = -1;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -406,15 +421,15 @@ static void map_decl_type(const char *decl, sql_col *c)
         }
     if (kargs < 0) {
         if (strstr(name, "INT"))
-            c->kind = K_BIGINT, kargs = 0;
+            c->kind = DLTC__SQL_BIGINT, kargs = 0;
         else if (strstr(name, "CHAR") || strstr(name, "CLOB") || strstr(name, "TEXT"))
-            c->kind = K_TEXT, kargs = 1;
+            c->kind = DLTC__SQL_TEXT, kargs = 1;
         else if (strstr(name, "BLOB") || !n)
-            c->kind = K_NONE, kargs = 0;
+            c->kind = DLTC__SQL_NONE, kargs = 0;
         else if (strstr(name, "REAL") || strstr(name, "FLOA") || strstr(name, "DOUB"))
-            c->kind = K_DOUBLE, kargs = 0;
+            c->kind = DLTC__SQL_DOUBLE, kargs = 0;
         else
-            c->kind = K_DECIMAL, kargs = 2;
+            c->kind = DLTC__SQL_DECIMAL, kargs = 2;
     }
     if (kargs == 2 && nargs >= 1) {
         c->precision = (int)args[0];
@@ -428,25 +443,35 @@ static void map_decl_type(const char *decl, sql_col *c)
 enum { LEVEL_MINIMAL, LEVEL_FULL, LEVEL_PRECISION };
 
 /* The hint of one column, as dlt writes it ({"nullable": …, "data_type": …, …}). */
-static int put_hint(dltc_buf *b, const sql_col *c, int level)
+static int put_hint(dltc_buf *b, const dltc__sql_col *c, int level)
 {
     int rc = dltc__json_write_string(b, c->name, strlen(c->name));
     if (!rc)
         rc = dltc__buf_printf(b, ": {\"nullable\": %s", c->notnull || c->pk ? "false" : "true");
-    if (!rc && level >= LEVEL_FULL && c->kind != K_NONE) {
+    if (!rc && level >= LEVEL_FULL && c->kind != DLTC__SQL_NONE) {
         rc = dltc__buf_printf(b, ", \"data_type\": \"%s\"", kind_names[c->kind]);
-        if (!rc && c->kind == K_DECIMAL && c->precision >= 0) {
+        if (!rc && c->kind == DLTC__SQL_DECIMAL && c->precision >= 0) {
             rc = dltc__buf_printf(b, ", \"precision\": %d", c->precision);
             if (!rc && c->scale >= 0)
                 rc = dltc__buf_printf(b, ", \"scale\": %d", c->scale);
         } else if (!rc && level == LEVEL_PRECISION && c->small) {
             rc = dltc__buf_puts(b, ", \"precision\": 32");
         } else if (!rc && level == LEVEL_PRECISION && c->length > 0 &&
-                   (c->kind == K_TEXT || c->kind == K_BINARY)) {
+                   (c->kind == DLTC__SQL_TEXT || c->kind == DLTC__SQL_BINARY)) {
             rc = dltc__buf_printf(b, ", \"precision\": %d", c->length);
+        } else if (!rc && level == LEVEL_PRECISION && c->kind == DLTC__SQL_TIMESTAMP &&
+                   c->tz >= 0) {
+            rc = dltc__buf_printf(b, ", \"timezone\": %s", c->tz ? "true" : "false");
         }
     }
     return rc ? rc : dltc__buf_putc(b, '}');
+}
+
+/* dlt's skip_nested_columns_on_minimal (the sqlalchemy backend): at minimal a JSON column
+ * gets no hint at all, so its dicts are flattened and its lists become nested tables. */
+static int hinted(const dltc__sql_col *c, int level)
+{
+    return level != LEVEL_MINIMAL || c->kind != DLTC__SQL_JSON;
 }
 
 /* ---- reading values ---- */
@@ -484,7 +509,7 @@ static dltc_value *decimal_from_double(dltc_doc *d, double v, int scale)
 }
 
 /* The value as stored (SQLite's storage class). */
-static dltc_value *natural(const sql_backend *be, void *st, int i, int sv, dltc_doc *d)
+static dltc_value *natural(const dltc__sql_backend *be, void *st, int i, int sv, dltc_doc *d)
 {
     size_t len;
     const char *s;
@@ -505,7 +530,7 @@ static dltc_value *natural(const sql_backend *be, void *st, int i, int sv, dltc_
     }
 }
 
-static int64_t unix_us(const sql_backend *be, void *st, int i, int sv)
+static int64_t unix_us(const dltc__sql_backend *be, void *st, int i, int sv)
 {
     if (sv == SV_INT) {
         int64_t s = be->column_int(st, i);
@@ -522,8 +547,8 @@ static int64_t floor_div(int64_t a, int64_t b)
 
 /* One column of the current row as its hint's type says (SQLAlchemy's result processors
  * for SQLite); a value that does not fit stays as stored (dlt makes a variant of it). */
-static dltc_value *read_value(const sql_backend *be, void *st, int i, const sql_col *c,
-                              dltc_doc *d)
+static dltc_value *read_value(const dltc__sql_backend *be, void *st, int i,
+                              const dltc__sql_col *c, dltc_doc *d)
 {
     int sv = be->column_type(st, i);
     if (sv == SV_NULL)
@@ -532,18 +557,18 @@ static dltc_value *read_value(const sql_backend *be, void *st, int i, const sql_
     const char *s;
     dltc_iso iso;
     switch (c->kind) {
-    case K_BIGINT:
+    case DLTC__SQL_BIGINT:
         if (sv == SV_FLOAT) {
             double v = be->column_double(st, i);
             if (v == floor(v) && fabs(v) < 9.2e18)
                 return dltc_value_int(d, (int64_t)v);
         }
         break;
-    case K_DOUBLE:
+    case DLTC__SQL_DOUBLE:
         if (sv == SV_INT || sv == SV_FLOAT)
             return dltc_value_double(d, be->column_double(st, i));
         break;
-    case K_DECIMAL:
+    case DLTC__SQL_DECIMAL:
         if (sv == SV_INT) {
             char buf[32];
             snprintf(buf, sizeof(buf), "%lld", (long long)be->column_int(st, i));
@@ -561,18 +586,18 @@ static dltc_value *read_value(const sql_backend *be, void *st, int i, const sql_
             }
         }
         break;
-    case K_BOOL:
+    case DLTC__SQL_BOOL:
         if (sv == SV_INT || sv == SV_FLOAT)
             return dltc_value_bool(d, be->column_double(st, i) != 0);
         break;
-    case K_TIMESTAMP:
-    case K_DATE:
-    case K_TIME:
+    case DLTC__SQL_TIMESTAMP:
+    case DLTC__SQL_DATE:
+    case DLTC__SQL_TIME:
         if (sv == SV_INT || sv == SV_FLOAT) {
             int64_t us = unix_us(be, st, i, sv);
-            if (c->kind == K_TIMESTAMP)
+            if (c->kind == DLTC__SQL_TIMESTAMP)
                 return dltc_value_timestamp(d, us, 1);
-            if (c->kind == K_DATE)
+            if (c->kind == DLTC__SQL_DATE)
                 return dltc_value_date(d, (int32_t)floor_div(us, 86400000000LL));
             break;
         }
@@ -583,18 +608,18 @@ static dltc_value *read_value(const sql_backend *be, void *st, int i, const sql_
             dltc_error_clear(); /* not an ISO value: kept as text */
             break;
         }
-        if (c->kind == K_TIMESTAMP && iso.kind == DLTC_ISO_DATETIME)
+        if (c->kind == DLTC__SQL_TIMESTAMP && iso.kind == DLTC_ISO_DATETIME)
             return dltc_value_timestamp(d, iso.value, iso.has_tz);
-        if (c->kind == K_TIMESTAMP && iso.kind == DLTC_ISO_DATE)
+        if (c->kind == DLTC__SQL_TIMESTAMP && iso.kind == DLTC_ISO_DATE)
             return dltc_value_timestamp(d, iso.value * 86400000000LL, 0);
-        if (c->kind == K_DATE && iso.kind == DLTC_ISO_DATE)
+        if (c->kind == DLTC__SQL_DATE && iso.kind == DLTC_ISO_DATE)
             return dltc_value_date(d, (int32_t)iso.value);
-        if (c->kind == K_DATE && iso.kind == DLTC_ISO_DATETIME)
+        if (c->kind == DLTC__SQL_DATE && iso.kind == DLTC_ISO_DATETIME)
             return dltc_value_date(d, (int32_t)floor_div(iso.value, 86400000000LL));
-        if (c->kind == K_TIME && iso.kind == DLTC_ISO_TIME)
+        if (c->kind == DLTC__SQL_TIME && iso.kind == DLTC_ISO_TIME)
             return dltc_value_time(d, iso.value);
         break;
-    case K_JSON:
+    case DLTC__SQL_JSON:
         if (sv == SV_TEXT) {
             dltc_value *v = NULL;
             s = be->column_text(st, i, &len);
@@ -614,7 +639,7 @@ static dltc_value *read_value(const sql_backend *be, void *st, int i, const sql_
 /* Bind a cursor value as the column stores it. */
 static int bind_cursor(sqlres *r, void *st, int i, const dltc_value *v)
 {
-    const sql_backend *be = r->db->be;
+    const dltc__sql_backend *be = r->db->be;
     char buf[DLTC_ISO_MAX];
     size_t len;
     const char *s;
@@ -665,10 +690,20 @@ static int bind_cursor(sqlres *r, void *st, int i, const dltc_value *v)
     }
 }
 
+/* A cursor value in the WHERE: a parameter ?i bound after prepare, or (a backend without
+ * parameters) the value as a literal. */
+static int put_param(sqlres *r, dltc_buf *sql, int i, const dltc_value *v)
+{
+    const dltc__sql_backend *be = r->db->be;
+    if (be->put_literal)
+        return be->put_literal(r->db->conn, sql, v, &r->cols[r->cursor_idx]);
+    return dltc__buf_printf(sql, "?%d", i);
+}
+
 /* The query of one run: dlt's TableLoader._make_query. */
 static int open_query(sqlres *r, dltc_yield *y)
 {
-    const sql_backend *be = r->db->be;
+    const dltc__sql_backend *be = r->db->be;
     dltc_incremental *inc = r->cursor_sql ? dltc_yield_incremental(y) : NULL;
     const dltc_value *last = NULL, *end = NULL;
     dltc_buf sql = DLTC_BUF_INIT;
@@ -692,9 +727,14 @@ static int open_query(sqlres *r, dltc_yield *y)
         }
         const char *c = r->cursor_sql;
         if (!rc && last) {
-            rc = dltc__buf_printf(&sql, " WHERE ((%s %s ?1", c, op);
-            if (!rc && end)
-                rc = dltc__buf_printf(&sql, " AND %s %s ?2", c, op_end);
+            rc = dltc__buf_printf(&sql, " WHERE ((%s %s ", c, op);
+            if (!rc)
+                rc = put_param(r, &sql, 1, last);
+            if (!rc && end) {
+                rc = dltc__buf_printf(&sql, " AND %s %s ", c, op_end);
+                if (!rc)
+                    rc = put_param(r, &sql, 2, end);
+            }
             if (!rc)
                 rc = dltc__buf_puts(&sql, ")");
             if (!rc && r->missing == MISSING_INCLUDE)
@@ -710,10 +750,10 @@ static int open_query(sqlres *r, dltc_yield *y)
                                                                                      : "DESC");
     }
     if (!rc)
-        rc = be->prepare(&r->stmt, r->db->conn, sql.data);
-    if (!rc && last)
+        rc = be->prepare(&r->stmt, r->db->conn, sql.data, r->cols, r->ncols);
+    if (!rc && last && !be->put_literal)
         rc = bind_cursor(r, r->stmt, 1, last);
-    if (!rc && end)
+    if (!rc && end && !be->put_literal)
         rc = bind_cursor(r, r->stmt, 2, end);
     dltc__buf_free(&sql);
     if (rc)
@@ -721,11 +761,41 @@ static int open_query(sqlres *r, dltc_yield *y)
     return rc;
 }
 
+/* Up to `max` rows stepped one by one into page, each value converted by read_value. */
+static int step_rows(sqlres *r, dltc_doc *d, dltc_value *page, size_t max, int *done)
+{
+    const dltc__sql_backend *be = r->db->be;
+    for (size_t n = 0; n < max; n++) {
+        int rc = be->step(r->stmt);
+        if (rc < 0)
+            return rc;
+        if (rc == 0) {
+            *done = 1;
+            return 0;
+        }
+        dltc_value *row = dltc_value_object(d);
+        if (!row)
+            return DLTC_ENOMEM;
+        for (size_t i = 0; i < r->ncols; i++) {
+            dltc_value *v = read_value(be, r->stmt, (int)i, &r->cols[i], d);
+            rc = 0;
+            if (!v || (rc = dltc_object_set(d, row, r->cols[i].name, v))) {
+                rc = rc ? rc : dltc_error_last()->code ? dltc_error_last()->code : DLTC_ENOMEM;
+                dltc__error_prefix("column \"%s\": ", r->cols[i].name);
+                return rc;
+            }
+        }
+        if ((rc = dltc_array_append(d, page, row)))
+            return rc;
+    }
+    return 0;
+}
+
 /* The resource function: one page of chunk_size rows per call. */
 static int read_page(dltc_yield *y, void *payload)
 {
     sqlres *r = payload;
-    const sql_backend *be = r->db->be;
+    const dltc__sql_backend *be = r->db->be;
     int rc = 0;
     if (!r->stmt && (rc = open_query(r, y)))
         goto fail;
@@ -735,33 +805,12 @@ static int read_page(dltc_yield *y, void *payload)
         rc = DLTC_ENOMEM;
         goto fail;
     }
-    size_t n = 0;
     int done = 0;
-    while (n < r->chunk) {
-        if ((rc = be->step(r->stmt)) < 0)
-            goto fail;
-        if (rc == 0) {
-            done = 1;
-            break;
-        }
-        rc = 0;
-        dltc_value *row = dltc_value_object(d);
-        if (!row) {
-            rc = DLTC_ENOMEM;
-            goto fail;
-        }
-        for (size_t i = 0; i < r->ncols; i++) {
-            dltc_value *v = read_value(be, r->stmt, (int)i, &r->cols[i], d);
-            if (!v || (rc = dltc_object_set(d, row, r->cols[i].name, v))) {
-                rc = rc ? rc : dltc_error_last()->code ? dltc_error_last()->code : DLTC_ENOMEM;
-                dltc__error_prefix("column \"%s\": ", r->cols[i].name);
-                goto fail;
-            }
-        }
-        if ((rc = dltc_array_append(d, page, row)))
-            goto fail;
-        n++;
-    }
+    rc = be->read_rows ? be->read_rows(r->stmt, d, page, r->chunk, &done)
+                       : step_rows(r, d, page, r->chunk, &done);
+    if (rc)
+        goto fail;
+    size_t n = dltc_value_size(page);
     if (n) {
         rc = dltc_yield_value(y, page);
         if (rc == DLTC_ITEROVER)
@@ -785,29 +834,26 @@ fail:
 /* ---- resources ---- */
 
 typedef struct {
-    sql_col *cols;
+    dltc__sql_col *cols;
     size_t n, cap;
 } col_list;
 
-static int on_column(const char *name, const char *decl, int notnull, int pk, void *payload)
+static int on_column(const dltc__sql_col *col, void *payload)
 {
     col_list *l = payload;
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 16;
-        sql_col *c = dltc__realloc(l->cols, cap * sizeof(*c));
+        dltc__sql_col *c = dltc__realloc(l->cols, cap * sizeof(*c));
         if (!c)
             return dltc__error_oom();
         l->cols = c;
         l->cap = cap;
     }
-    sql_col *c = &l->cols[l->n];
-    memset(c, 0, sizeof(*c));
-    if (!(c->name = dltc__strdup(name)))
+    dltc__sql_col *c = &l->cols[l->n];
+    *c = *col;
+    if (!(c->name = dltc__strdup(col->name)))
         return dltc__error_oom();
     l->n++;
-    map_decl_type(decl, c);
-    c->notnull = notnull;
-    c->pk = pk;
     return 0;
 }
 
@@ -840,7 +886,7 @@ static int prepare_table(sqlres *r, col_list *l, const dltc_sql_table_options *o
     /* the selected columns: included (NULL = all) minus excluded */
     size_t k = 0;
     for (size_t i = 0; i < l->n; i++) {
-        sql_col c = l->cols[i];
+        dltc__sql_col c = l->cols[i];
         if ((o->included_columns && !listed(c.name, o->included_columns, o->n_included_columns)) ||
             (o->excluded_columns && listed(c.name, o->excluded_columns, o->n_excluded_columns))) {
             dltc__free(c.name);
@@ -856,14 +902,20 @@ static int prepare_table(sqlres *r, col_list *l, const dltc_sql_table_options *o
     l->cols = NULL;
     l->n = 0;
 
-    dltc_buf sel = DLTC_BUF_INIT;
+    const dltc__sql_backend *be = r->db->be;
+    dltc_buf sel = DLTC_BUF_INIT, q = DLTC_BUF_INIT;
     int rc = dltc__buf_puts(&sel, "SELECT ");
     for (size_t i = 0; i < r->ncols && !rc; i++) {
         if (i)
             rc = dltc__buf_puts(&sel, ", ");
+        dltc__buf_clear(&q);
         if (!rc)
-            rc = put_ident(&sel, r->cols[i].name);
+            rc = put_ident(&q, r->cols[i].name);
+        if (!rc)
+            rc = be->put_select ? be->put_select(&sel, &r->cols[i], q.data)
+                                : dltc__buf_puts(&sel, q.data);
     }
+    dltc__buf_free(&q);
     if (!rc)
         rc = dltc__buf_printf(&sel, " FROM %s", r->from_sql);
     if (rc) {
@@ -874,8 +926,10 @@ static int prepare_table(sqlres *r, col_list *l, const dltc_sql_table_options *o
 
     /* hints in column order; the primary key in key order */
     rc = dltc__buf_putc(hints, '{');
-    for (size_t i = 0; i < r->ncols && !rc; i++) {
-        if (i)
+    for (size_t i = 0, n = 0; i < r->ncols && !rc; i++) {
+        if (!hinted(&r->cols[i], level))
+            continue;
+        if (n++)
             rc = dltc__buf_puts(hints, ", ");
         if (!rc)
             rc = put_hint(hints, &r->cols[i], level);

@@ -35,6 +35,7 @@
  * CPU than csv) and our side runs beside it on the second core.
  */
 #include "load/destination.h"
+#include "load/destinations/postgres.h"
 #include "common/alloc.h"
 #include "common/arena.h"
 #include "common/buf.h"
@@ -57,6 +58,7 @@
 #include <libpq-fe.h>
 #endif
 
+#include <assert.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -106,7 +108,8 @@
     X(PQcmdTuples)           \
     X(PQputCopyData)         \
     X(PQputCopyEnd)          \
-    X(PQgetCopyData)
+    X(PQgetCopyData)         \
+    X(PQescapeLiteral)
 
 #define DLTC_DECLARE(name) static __typeof__(name) *p_##name;
 DLTC_PQ_FUNCTIONS(DLTC_DECLARE)
@@ -151,6 +154,8 @@ typedef struct {
     PGconn *conn;
     char *where; /* "host:port/database" for messages (never the password) */
     struct jsonl_job *open; /* a jsonl COPY kept open for more files (load_jsonl) */
+    char *copy_msg;         /* the last message of a COPY TO STDOUT (copy_out_next) */
+    int copy_out;           /* a COPY TO STDOUT runs */
 } pg_dest;
 
 /* Type OIDs of the built-in types (pg_type.dat; fixed across versions). */
@@ -541,6 +546,8 @@ static void pg_close(dltc_dest *dd)
         return;
     if (d->open) /* closed without commit: the transaction goes, so does the COPY */
         job_end(d->open, 1);
+    if (d->copy_msg)
+        p_PQfreemem(d->copy_msg);
     if (d->conn)
         p_PQfinish(d->conn);
     dltc__free(d->where);
@@ -1250,6 +1257,66 @@ static int copy_end(copy_stream *s, int failed, uint64_t *rows)
             p_PQputCopyEnd(s->d->conn, "unexpected");
         p_PQclear(r);
     }
+    return rc;
+}
+
+/* ---- COPY TO STDOUT and literals, for readers (load/destinations/postgres.h) ---- */
+
+int dltc__postgres_copy_out_begin(dltc_dest *dd, const char *sql)
+{
+    pg_dest *d = (pg_dest *)dd;
+    assert(!d->copy_out);
+    int rc = finish_open(d);
+    if (rc)
+        return rc;
+    PGresult *r = p_PQexec(d->conn, sql);
+    ExecStatusType st = r ? p_PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COPY_OUT)
+        d->copy_out = 1;
+    else if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        rc = dltc__error_set(DLTC_EINVALID, "the statement is not a COPY TO STDOUT");
+    else
+        rc = check_result(d, r, NULL);
+    p_PQclear(r);
+    return rc;
+}
+
+int dltc__postgres_copy_out_next(dltc_dest *dd, const char **data, size_t *len)
+{
+    pg_dest *d = (pg_dest *)dd;
+    assert(d->copy_out);
+    if (d->copy_msg) {
+        p_PQfreemem(d->copy_msg);
+        d->copy_msg = NULL;
+    }
+    int n = p_PQgetCopyData(d->conn, &d->copy_msg, 0);
+    if (n > 0) {
+        *data = d->copy_msg;
+        *len = (size_t)n;
+        return 1;
+    }
+    /* -1: the COPY is over, its result says how; -2: libpq failed (connection lost) */
+    d->copy_out = 0;
+    int rc = n == -2 ? result_error(d, NULL, NULL, 0) : 0;
+    PGresult *r;
+    while ((r = p_PQgetResult(d->conn))) {
+        ExecStatusType st = p_PQresultStatus(r);
+        if (!rc && st != PGRES_COMMAND_OK)
+            rc = result_error(d, r, NULL, 0);
+        leave_copy(d, st);
+        p_PQclear(r);
+    }
+    return rc;
+}
+
+int dltc__postgres_put_literal(dltc_dest *dd, dltc_buf *b, const char *s, size_t len)
+{
+    pg_dest *d = (pg_dest *)dd;
+    char *lit = p_PQescapeLiteral(d->conn, s, len);
+    if (!lit)
+        return result_error(d, NULL, "cannot quote a literal: ", 0);
+    int rc = dltc__buf_puts(b, lit);
+    p_PQfreemem(lit);
     return rc;
 }
 

@@ -591,7 +591,7 @@ static void one_line_errors(void **state)
     assert_non_null(strstr(m, "sql_database sqlite:///"));
     assert_null(strchr(m, '\n'));
 
-    assert_int_equal(dltc_sql_database_open(&db, "postgresql://loader:s3cretpassw0rd@host/db"),
+    assert_int_equal(dltc_sql_database_open(&db, "mysql://loader:s3cretpassw0rd@host/db"),
                      DLTC_EINVALID);
     assert_null(strstr(dltc_error_last()->message, "s3cretpassw0rd"));
     assert_non_null(strstr(dltc_error_last()->message, "loader:***@host"));
