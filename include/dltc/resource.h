@@ -78,6 +78,9 @@ DLTC_EXTERN int dltc_transformer_new(dltc_resource **out, const char *name,
                                      dltc_resource *parent, dltc_transformer_fn fn,
                                      void *payload, const dltc_resource_options *opts);
 DLTC_EXTERN void dltc_resource_free(dltc_resource *r);
+/* Hand the payload to the resource: `fn` is called with it once, when the resource is freed
+ * (by dltc_resource_free, or by the source that owns it). NULL: the payload stays lent. */
+DLTC_EXTERN int dltc_resource_set_payload_free(dltc_resource *r, void (*fn)(void *payload));
 /* Steps, applied in the order added. */
 DLTC_EXTERN int dltc_resource_add_map(dltc_resource *r, dltc_map_fn fn, void *payload);
 DLTC_EXTERN int dltc_resource_add_filter(dltc_resource *r, dltc_filter_fn fn, void *payload);
@@ -166,6 +169,14 @@ DLTC_EXTERN int dltc_source_new(dltc_source **out, const char *name);
 /* Add a resource; the source owns it from now on (also on failure). */
 DLTC_EXTERN int dltc_source_add(dltc_source *src, dltc_resource *r);
 DLTC_EXTERN void dltc_source_free(dltc_source *src);
+/* The resources of a source, in the order added (lent: the source owns them): by name
+ * (NULL when there is none; dlt's source.resources["name"]) or by position. A lent resource
+ * may get steps, a limit or an incremental cursor before the source runs. */
+DLTC_EXTERN dltc_resource *dltc_source_resource(dltc_source *src, const char *name);
+DLTC_EXTERN size_t dltc_source_resource_count(const dltc_source *src);
+DLTC_EXTERN dltc_resource *dltc_source_resource_at(dltc_source *src, size_t i);
+/* The name of a resource (lent, as long as the resource lives). */
+DLTC_EXTERN const char *dltc_resource_name(const dltc_resource *r);
 
 /* Checkpoints: commit a long extraction in several load packages, each with the state as of
  * that point (incremental last values, resource state), so a run that dies late resumes from

@@ -194,12 +194,16 @@ typedef struct {
      * DLTC_E* code. With a hook, statuses >= 400 are the hook's to judge (as dlt's hooks). */
     int (*response_hook)(const dltc_http_response *resp, void *payload);
     void *hook_payload;
+    const char *data;               /* raw body (requests' `data`: a form-encoded string, or any
+                                       bytes), exclusive with json; sent as is (no Content-Type
+                                       is added: give one in `headers`) */
+    size_t data_len;
 } dltc_rest_paginate_options;
 
 #define DLTC_REST_PAGINATE_OPTIONS_VERSION 1
 #define DLTC_REST_PAGINATE_OPTIONS_INIT                                                        \
     {DLTC_REST_PAGINATE_OPTIONS_VERSION, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, \
-     NULL, NULL}
+     NULL, NULL, NULL, 0}
 
 /* Start paginating (nothing is sent before the first dltc_rest_pages_next). The options are
  * copied. `client` (borrowed) must outlive the pages. */

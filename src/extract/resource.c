@@ -140,6 +140,14 @@ void dltc_resource_free(dltc_resource *r)
     dltc__free(r);
 }
 
+int dltc_resource_set_payload_free(dltc_resource *r, void (*fn)(void *payload))
+{
+    if (!r)
+        return dltc__error_set(DLTC_EINVALID, "dltc_resource_set_payload_free: no resource");
+    r->payload_free = fn;
+    return 0;
+}
+
 static int add_step(dltc_resource *r, step s)
 {
     step *n = dltc__realloc(r->steps, (r->nsteps + 1) * sizeof(*n));
@@ -204,6 +212,29 @@ int dltc_source_add(dltc_source *src, dltc_resource *r)
     n[src->n++] = r;
     r->owned = 1;
     return 0;
+}
+
+dltc_resource *dltc_source_resource(dltc_source *src, const char *name)
+{
+    for (size_t i = 0; src && name && i < src->n; i++)
+        if (strcmp(src->res[i]->name, name) == 0)
+            return src->res[i];
+    return NULL;
+}
+
+size_t dltc_source_resource_count(const dltc_source *src)
+{
+    return src ? src->n : 0;
+}
+
+dltc_resource *dltc_source_resource_at(dltc_source *src, size_t i)
+{
+    return src && i < src->n ? src->res[i] : NULL;
+}
+
+const char *dltc_resource_name(const dltc_resource *r)
+{
+    return r->name;
 }
 
 int dltc_source_set_checkpoints(dltc_source *src, const dltc_checkpoint_options *o)

@@ -152,6 +152,7 @@ void dltc__rest_request_free(dltc_rest_request *req)
     dltc__free(req->names);
     dltc__free(req->values);
     dltc_doc_free(req->doc);
+    dltc__free(req->data);
     memset(req, 0, sizeof(*req));
 }
 
@@ -516,6 +517,8 @@ static int send_request(dltc_http_response **out, dltc_rest_client *c, dltc_auth
     hr.headers = hs;
     hr.n_headers = n;
     hr.json = json;
+    hr.data = req->data;
+    hr.data_len = req->data_len;
     rc = dltc_http_client_send(out, c->conn, &hr);
     dltc__free(params);
 done:
@@ -579,8 +582,20 @@ static int request_from_options(dltc_rest_request *req, const dltc_rest_client *
         if (o->params[i].name)
             rc = dltc_rest_request_set_param(req, o->params[i].name,
                                              o->params[i].value ? o->params[i].value : "");
+    if (!rc && o->json && o->data)
+        rc = dltc__error_set(DLTC_EINVALID, "rest client: json and data bodies are exclusive");
     if (!rc && o->json)
         rc = body_set_json(req, o->json);
+    if (!rc && o->data) {
+        req->data = dltc__malloc(o->data_len + 1);
+        if (!req->data) {
+            rc = dltc__error_oom();
+        } else {
+            memcpy(req->data, o->data, o->data_len);
+            req->data[o->data_len] = '\0';
+            req->data_len = o->data_len;
+        }
+    }
     return rc;
 }
 

@@ -15,6 +15,8 @@ struct dltc_rest_request {
     size_t n, cap;
     dltc_doc *doc;    /* owns the JSON body */
     dltc_value *json; /* JSON body or NULL */
+    char *data;       /* raw body or NULL (exclusive with json), owned */
+    size_t data_len;
 };
 
 int dltc__rest_request_init(dltc_rest_request *req, const char *method, const char *url);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <zlib.h>
 
@@ -20,6 +21,7 @@ typedef struct {
     size_t n;
     unsigned hits;
     char seen[TS_MAX_REPLIES][512]; /* the first requests: "a=1&b=2" + " BODY <body>" */
+    char seen_headers[TS_MAX_REPLIES][1024]; /* and their headers, "Name: value\n" each */
 } ts_route;
 
 struct ts_http_server {
@@ -98,6 +100,19 @@ static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char 
     text_puts(t, "=");
     if (value)
         text_puts(t, value);
+    return MHD_YES;
+}
+
+static enum MHD_Result header_line(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    ts_text *t = cls;
+    (void)kind;
+    text_puts(t, key);
+    text_puts(t, ": ");
+    if (value)
+        text_puts(t, value);
+    text_puts(t, "\n");
     return MHD_YES;
 }
 
@@ -193,17 +208,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         text_puts(&seen, " BODY ");
         text_put(&seen, rq->upload.data, rq->upload.len);
     }
+    ts_text hdrs = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, header_line, &hdrs);
     pthread_mutex_lock(&s->mu);
     ts_route *route = find_route(s, url, 1);
     if (route) {
         if (route->n)
             reply = route->replies[route->hits < route->n ? route->hits : route->n - 1];
-        if (route->hits < TS_MAX_REPLIES)
+        if (route->hits < TS_MAX_REPLIES) {
             snprintf(route->seen[route->hits], sizeof(route->seen[0]), "%s",
                      seen.data ? seen.data : "");
+            snprintf(route->seen_headers[route->hits], sizeof(route->seen_headers[0]), "%s",
+                     hdrs.data ? hdrs.data : "");
+        }
         route->hits++;
     }
     free(seen.data);
+    free(hdrs.data);
     pthread_mutex_unlock(&s->mu);
 
     for (unsigned waited = 0; waited < reply.delay_ms && !s->stopping; waited += 10) {
@@ -347,6 +368,29 @@ void ts_http_server_request(ts_http_server *s, const char *path, unsigned k, cha
     pthread_mutex_lock(&s->mu);
     ts_route *r = find_route(s, path, 0);
     snprintf(buf, size, "%s", r && k < r->hits && k < TS_MAX_REPLIES ? r->seen[k] : "?");
+    pthread_mutex_unlock(&s->mu);
+}
+
+void ts_http_server_request_header(ts_http_server *s, const char *path, unsigned k,
+                                   const char *name, char *buf, size_t size)
+{
+    size_t nl = strlen(name);
+    buf[0] = '\0';
+    pthread_mutex_lock(&s->mu);
+    ts_route *r = find_route(s, path, 0);
+    const char *h = r && k < r->hits && k < TS_MAX_REPLIES ? r->seen_headers[k] : "";
+    for (const char *line = h; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len > nl + 1 && strncasecmp(line, name, nl) == 0 && line[nl] == ':') {
+            const char *v = line + nl + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(buf, size, "%.*s", (int)(len - (size_t)(v - line)), v);
+            break;
+        }
+        line += len + (end ? 1 : 0);
+    }
     pthread_mutex_unlock(&s->mu);
 }
 

@@ -43,6 +43,10 @@ unsigned ts_http_server_connections(ts_http_server *s);
  * arguments "a=1&b=2", then " BODY <body>" when it had one; "?" when there is none. */
 void ts_http_server_request(ts_http_server *s, const char *path, unsigned k, char *buf,
                             size_t size);
+/* The value of request header `name` (any case) of the k-th request on `path` (the first 8);
+ * "" when it had none. */
+void ts_http_server_request_header(ts_http_server *s, const char *path, unsigned k,
+                                   const char *name, char *buf, size_t size);
 void ts_http_server_stop(ts_http_server *s);
 
 /*
