@@ -158,6 +158,13 @@ DLTC_EXTERN int dltc_pipeline_state_json(dltc_pipeline *p, char **out);
  * bytes come back typed). *out is lent until the doc is cleared or freed. */
 DLTC_EXTERN int dltc_pipeline_state(dltc_pipeline *p, dltc_doc *doc, const dltc_value **out);
 
+/* A run ledger: append one row (run_at TIMESTAMPTZ = now, pipeline_name, dataset_name,
+ * load_info = dltc_load_info_format's text) to `table` in the dataset, created when missing.
+ * DuckDB, MotherDuck and Postgres; the filesystem destination has no SQL writes
+ * (DLTC_EINVALID). `table` is quoted, never pasted. */
+DLTC_EXTERN int dltc_pipeline_ledger_append(dltc_pipeline *p, const char *table,
+                                            const dltc_load_info *info);
+
 /* dlt's sql_client().execute_sql: run one statement in the dataset (the default schema,
  * created when missing) with `params` (an ARRAY, or NULL for none) for its %s placeholders
  * (%% is a %), bound as escaped literals, never pasted. Writes are kept (DuckDB, Postgres);

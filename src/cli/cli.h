@@ -47,5 +47,8 @@ long cli_parse_count(const char *cmd, const char *opt, const char *value);
 int cmd_normalize(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_pipeline(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_deploy(int argc, char **argv);
 
 #endif

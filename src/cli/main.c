@@ -6,6 +6,9 @@
 #include <string.h>
 
 static const cli_command COMMANDS[] = {
+    {"run", cmd_run, "Run a pipeline file: rest_api, sql_database and filesystem sources"},
+    {"init", cmd_init, "Start a pipeline file and its .dlt/config.toml and secrets.toml"},
+    {"deploy", cmd_deploy, "Print a cron line or systemd units that run a pipeline file"},
     {"load", cmd_load, "Load JSON files or stdin into a table of a pipeline's destination"},
     {"pipeline", cmd_pipeline, "Inspect a pipeline: info, query its dataset, show its schema"},
     {"normalize", cmd_normalize, "Normalize JSON into per-table load files and print the schema"},

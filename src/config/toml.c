@@ -76,6 +76,7 @@ struct tnode {
     tnode *parent;
     tnode *first, *last, *next; /* children in order */
     tnode *hnext;               /* hash chain */
+    const uchar *at;            /* where it was written (key lines) */
 };
 
 typedef struct {
@@ -105,6 +106,11 @@ typedef struct {
     int err_code;
     const uchar *err_at;
     char reason[256];
+    /* key lines (dltc__toml_parse_lines) */
+    dltc_keylines *lines;
+    dltc_buf path;
+    size_t *nl; /* offsets of the newlines */
+    size_t nnl;
 } parser;
 
 /* ------------------------------------------------------------------------------------ */
@@ -296,6 +302,7 @@ static int node_new(parser *c, tnode *parent, const char *key, size_t klen, cons
     n->id = ++c->nids;
     n->depth = parent->depth;
     n->parent = parent;
+    n->at = at;
     if (key) {
         if (c->nkeys >= c->nbuckets && grow_buckets(c) != 0)
             return fail_alloc(c, at);
@@ -1359,6 +1366,28 @@ static int parse_document(parser *c)
 }
 
 /* The caller's tree from the nodes. */
+/* 1-based line of `at`: a binary search over the newline offsets. */
+static uint64_t line_of(const parser *c, const uchar *at)
+{
+    size_t off = (size_t)(at - c->data), lo = 0, hi = c->nnl;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->nl[mid] < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (uint64_t)lo + 1;
+}
+
+static int note_line(parser *c, const tnode *n)
+{
+    if (!c->lines || !n->at || !c->path.len)
+        return 0;
+    int rc = dltc__keylines_put(c->lines, c->path.data, c->path.len, line_of(c, n->at));
+    return rc ? fail_alloc(c, c->end) : 0;
+}
+
 static int build(parser *c, const tnode *n, dltc_value *out)
 {
     *out = n->v;
@@ -1373,22 +1402,34 @@ static int build(parser *c, const tnode *n, dltc_value *out)
         if (!m)
             return fail_alloc(c, c->end);
         out->u.obj = m;
+        size_t mark = c->path.len;
         for (const tnode *ch = n->first; ch; ch = ch->next, m++) {
             m->key = ch->key;
             m->klen = ch->klen;
-            int rc = build(c, ch, &m->val);
+            int rc = 0;
+            if (c->lines && ((rc = dltc__keypath_key(&c->path, ch->key, ch->klen)) != 0 ||
+                             (rc = note_line(c, ch)) != 0))
+                return rc == DLTC_ENOMEM ? fail_alloc(c, c->end) : rc;
+            rc = build(c, ch, &m->val);
             if (rc)
                 return rc;
+            c->path.len = mark;
         }
     } else {
         dltc_value *items = dltc__arena_alloc(c->out, (size_t)n->count * sizeof(*items));
         if (!items)
             return fail_alloc(c, c->end);
         out->u.arr = items;
-        for (const tnode *ch = n->first; ch; ch = ch->next, items++) {
-            int rc = build(c, ch, items);
+        size_t mark = c->path.len, i = 0;
+        for (const tnode *ch = n->first; ch; ch = ch->next, items++, i++) {
+            int rc = 0;
+            if (c->lines && ((rc = dltc__keypath_index(&c->path, i)) != 0 ||
+                             (rc = note_line(c, ch)) != 0))
+                return rc == DLTC_ENOMEM ? fail_alloc(c, c->end) : rc;
+            rc = build(c, ch, items);
             if (rc)
                 return rc;
+            c->path.len = mark;
         }
     }
     return 0;
@@ -1398,6 +1439,13 @@ static _Thread_local char tl_reason[256];
 
 int dltc__toml_parse(dltc_arena *arena, const char *data, size_t len, const char *name,
                      uint32_t max_depth, dltc_value **out, dltc_toml_error *err)
+{
+    return dltc__toml_parse_lines(arena, data, len, name, max_depth, out, err, NULL);
+}
+
+int dltc__toml_parse_lines(dltc_arena *arena, const char *data, size_t len, const char *name,
+                           uint32_t max_depth, dltc_value **out, dltc_toml_error *err,
+                           dltc_keylines *lines)
 {
     dltc_toml_error dummy;
     if (!err)
@@ -1431,6 +1479,21 @@ int dltc__toml_parse(dltc_arena *arena, const char *data, size_t len, const char
         rc = fail(c, c->data + bad, DLTC_EPARSE, "invalid UTF-8");
     if (!rc)
         rc = parse_document(c);
+    if (!rc && lines) {
+        c->lines = lines;
+        for (size_t i = 0; i < len; i++)
+            if (data[i] == '\n') {
+                if (c->nnl % 1024 == 0) {
+                    size_t *nl = dltc__realloc(c->nl, (c->nnl + 1024) * sizeof(*nl));
+                    if (!nl) {
+                        rc = fail_alloc(c, c->end);
+                        break;
+                    }
+                    c->nl = nl;
+                }
+                c->nl[c->nnl++] = i;
+            }
+    }
     if (!rc) {
         dltc_value *v = dltc__arena_alloc(arena, sizeof(*v));
         if (!v)
@@ -1450,7 +1513,7 @@ int dltc__toml_parse(dltc_arena *arena, const char *data, size_t len, const char
             }
         if (at < ls) /* inside the byte order mark (invalid UTF-8 right after it cannot be) */
             ls = at;
-        snprintf(tl_reason, sizeof(tl_reason), "%s", c->reason);
+        snprintf(tl_reason, sizeof(tl_reason), "%.255s", c->reason);
         err->code = rc;
         err->offset = off;
         err->line = line;
@@ -1465,6 +1528,8 @@ int dltc__toml_parse(dltc_arena *arena, const char *data, size_t len, const char
     }
     dltc__free(c->buckets);
     dltc__free(c->parts);
+    dltc__free(c->nl);
+    dltc__buf_free(&c->path);
     dltc__buf_free(&c->sbuf);
     dltc__buf_free(&c->kbuf);
     dltc__arena_free(&c->scratch);

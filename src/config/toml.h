@@ -30,6 +30,7 @@
 #define DLTC_CONFIG_TOML_H
 
 #include "common/arena.h"
+#include "formats/keylines.h"
 #include "formats/value.h"
 
 #include <stddef.h>
@@ -52,6 +53,12 @@ typedef struct {
  * and what was allocated in `arena` stays there until the caller resets it. */
 int dltc__toml_parse(dltc_arena *arena, const char *data, size_t len, const char *name,
                      uint32_t max_depth, dltc_value **out, dltc_toml_error *err);
+
+/* The same, also recording in `lines` (may be NULL) the line where each key and array item
+ * was written (formats/keylines.h). */
+int dltc__toml_parse_lines(dltc_arena *arena, const char *data, size_t len, const char *name,
+                           uint32_t max_depth, dltc_value **out, dltc_toml_error *err,
+                           dltc_keylines *lines);
 
 /* Read the file at `path` (at most `max_bytes`, 0 = 16 MiB) and parse it, with the path as
  * the name in messages. DLTC_ENOTFOUND when the file does not exist, DLTC_EIO when it cannot

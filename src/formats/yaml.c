@@ -223,7 +223,28 @@ typedef struct {
     size_t nanchors, capanchors;
     dltc_value root;
     int have_root;
+    dltc_keylines *lines; /* dltc__yaml_parse_lines */
+    dltc_buf path;
 } reader_t;
+
+/* Record the line of the key or item being read now: the path down the open frames. */
+static int note_line(reader_t *r, const yaml_mark_t *m)
+{
+    if (!r->lines)
+        return 0;
+    dltc__buf_clear(&r->path);
+    int rc = 0;
+    for (size_t i = 0; i < r->depth && !rc; i++) {
+        const frame_t *f = &r->stack[i];
+        if (f->is_map && !f->have_key)
+            return 0;
+        rc = f->is_map ? dltc__keypath_key(&r->path, f->key, f->klen)
+                       : dltc__keypath_index(&r->path, f->v.len);
+    }
+    if (!rc && r->path.len)
+        rc = dltc__keylines_put(r->lines, r->path.data, r->path.len, (uint64_t)m->line + 1);
+    return rc ? dltc__error_oom() : 0;
+}
 
 static int fail_at(const yaml_mark_t *m, int code, const char *fmt, ...) DLTC_PRINTF(3, 4);
 
@@ -484,9 +505,11 @@ static int add_node(reader_t *r, const dltc_value *v, uint64_t weight, const yam
         int rc = key_text(r, v, m, &f->key, &f->klen);
         if (rc) return rc;
         f->have_key = 1;
-        return 0;
+        return note_line(r, m);
     }
     int rc;
+    if (!f->is_map && (rc = note_line(r, m)) != 0)
+        return rc;
     if (f->is_map) {
         rc = dltc__object_set(r->arena, &f->v, f->key, f->klen, v);
         f->have_key = 0;
@@ -541,6 +564,10 @@ static int push(reader_t *r, int is_map, const yaml_event_t *ev)
         if (!s) return dltc__error_oom();
         r->stack = s;
         r->cap = cap;
+    }
+    if (r->depth && !r->stack[r->depth - 1].is_map) {
+        int rc = note_line(r, &ev->start_mark);
+        if (rc) return rc;
     }
     size_t aidx = 0;
     if (anchor) {
@@ -603,6 +630,12 @@ static int handle_event(reader_t *r, const yaml_event_t *ev)
 int dltc__yaml_parse(dltc_arena *arena, const char *data, size_t len, uint32_t max_depth,
                      dltc_value **out)
 {
+    return dltc__yaml_parse_lines(arena, data, len, max_depth, out, NULL);
+}
+
+int dltc__yaml_parse_lines(dltc_arena *arena, const char *data, size_t len, uint32_t max_depth,
+                           dltc_value **out, dltc_keylines *lines)
+{
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p)) return dltc__error_oom();
     yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
@@ -610,6 +643,7 @@ int dltc__yaml_parse(dltc_arena *arena, const char *data, size_t len, uint32_t m
     memset(&r, 0, sizeof(r));
     r.arena = arena;
     r.max_depth = max_depth ? max_depth : YAML_DEFAULT_DEPTH;
+    r.lines = lines;
     int rc = 0, docs = 0, done = 0;
     while (!done) {
         yaml_event_t ev;
@@ -629,6 +663,7 @@ int dltc__yaml_parse(dltc_arena *arena, const char *data, size_t len, uint32_t m
     yaml_parser_delete(&p);
     dltc__free(r.stack);
     dltc__free(r.anchors);
+    dltc__buf_free(&r.path);
     if (rc) return rc;
     dltc_value *v = dltc__arena_alloc(arena, sizeof(*v));
     if (!v) return DLTC_ENOMEM;

@@ -28,6 +28,7 @@
 
 #include "common/arena.h"
 #include "common/buf.h"
+#include "formats/keylines.h"
 #include "formats/value.h"
 
 #include <stddef.h>
@@ -37,6 +38,11 @@
  * More than one document is an error. `max_depth` 0 means 512. */
 int dltc__yaml_parse(dltc_arena *arena, const char *data, size_t len, uint32_t max_depth,
                      dltc_value **out);
+
+/* The same, also recording in `lines` (may be NULL) the line of each key and sequence item
+ * (formats/keylines.h). */
+int dltc__yaml_parse_lines(dltc_arena *arena, const char *data, size_t len, uint32_t max_depth,
+                           dltc_value **out, dltc_keylines *lines);
 
 /* Append the YAML text of `v` (one document, ending with a newline) to `b`. */
 int dltc__yaml_emit(dltc_buf *b, const dltc_value *v);

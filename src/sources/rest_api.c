@@ -627,14 +627,14 @@ static int check_expr(bld *b, const char *key, const dltc_value *v, dltc__ra_exp
 }
 
 /* processing_steps: [{"filter": EXPR, "map": {field: EXPR | constant | null},
- * "drop": [field, ...]}, ...]: each step one or more of them, applied in that order (as dlt
- * adds a step's filter before its map). */
+ * "drop": [field, ...], "select": [field, ...]}, ...]: each step one or more of them,
+ * applied in that order (as dlt adds a step's filter before its map). */
 static int check_steps(bld *b, const dltc_value *v)
 {
     int rc = want(b, "processing_steps", v, K_ARR);
     if (rc)
         return rc;
-    static const char *const keys[] = {"filter", "map", "drop", NULL};
+    static const char *const keys[] = {"filter", "map", "drop", "select", NULL};
     static const unsupported_key unsup[] = {
         {"yield_map", "it needs a Python function (add a C step to the resource instead: "
                       "dltc_source_resource)"},
@@ -646,7 +646,7 @@ static int check_steps(bld *b, const dltc_value *v)
         dltc__ra_expr *e = NULL;
         if ((rc = want(b, NULL, s, K_OBJ)) || (rc = known(b, s, keys, unsup))) {
         } else if (!s->len) {
-            rc = fail(b, NULL, "an empty step (filter, map or drop)");
+            rc = fail(b, NULL, "an empty step (filter, map, drop or select)");
         }
         if (!rc && (x = get(s, "filter"))) {
             rc = check_expr(b, "filter", x, &e);
@@ -669,10 +669,13 @@ static int check_steps(bld *b, const dltc_value *v)
             }
             pop(b, m3);
         }
-        if (!rc && (x = get(s, "drop"))) {
-            if (!(rc = want(b, "drop", x, K_ARR)) && !x->len)
-                rc = fail(b, "drop", "names no field");
-            size_t m3 = push(b, "drop");
+        static const char *const lists[] = {"drop", "select"};
+        for (int l = 0; l < 2 && !rc; l++) {
+            if (!(x = get(s, lists[l])))
+                continue;
+            if (!(rc = want(b, lists[l], x, K_ARR)) && !x->len)
+                rc = fail(b, lists[l], "names no field");
+            size_t m3 = push(b, lists[l]);
             for (uint32_t j = 0; !rc && j < x->len; j++) {
                 char k[32];
                 snprintf(k, sizeof k, "[%u]", j);
@@ -1474,11 +1477,14 @@ static int pairs_of(bld *b, const dltc_value *obj, dltc__ra_pair **out, size_t *
 }
 
 /* A map step setting or dropping fields: `set` an object (field -> EXPR | constant | null),
- * or `drop` a list of names. */
-static int compile_map(const dltc_value *set, const dltc_value *drop, dltc__ra_step *s)
+ * or `drop` a list of names; or a select step (`select`: the names to keep). */
+static int compile_map(const dltc_value *set, const dltc_value *drop, const dltc_value *select,
+                       dltc__ra_step *s)
 {
+    if (select)
+        drop = select;
     size_t n = set ? set->len : drop->len;
-    s->kind = DLTC_RA_STEP_MAP;
+    s->kind = select ? DLTC_RA_STEP_SELECT : DLTC_RA_STEP_MAP;
     s->keys = dltc__calloc(n, sizeof(char *));
     s->ops = dltc__calloc(n, sizeof(int));
     s->exprs = dltc__calloc(n, sizeof(dltc__ra_expr *));
@@ -1513,13 +1519,13 @@ static int compile_steps(bld *b, const dltc_value *steps, const char *at, dltc__
 {
     if (!steps || !steps->len)
         return 0;
-    r->steps = dltc__calloc((size_t)steps->len * 3, sizeof(*r->steps));
+    r->steps = dltc__calloc((size_t)steps->len * 4, sizeof(*r->steps));
     if (!r->steps)
         return dltc__error_oom();
     int rc = 0;
-    static const char *const kinds[] = {"filter", "map", "drop"};
+    static const char *const kinds[] = {"filter", "map", "drop", "select"};
     for (uint32_t i = 0; i < steps->len && !rc; i++) {
-        for (int k = 0; k < 3 && !rc; k++) {
+        for (int k = 0; k < 4 && !rc; k++) {
             const dltc_value *x = get(&steps->u.arr[i], kinds[k]);
             if (!x)
                 continue;
@@ -1532,7 +1538,7 @@ static int compile_steps(bld *b, const dltc_value *steps, const char *at, dltc__
                 s->kind = DLTC_RA_STEP_FILTER;
                 rc = dltc__ra_expr_compile(&s->filter, x->u.s, x->len);
             } else {
-                rc = compile_map(k == 1 ? x : NULL, k == 2 ? x : NULL, s);
+                rc = compile_map(k == 1 ? x : NULL, k == 2 ? x : NULL, k == 3 ? x : NULL, s);
             }
         }
     }

@@ -31,7 +31,7 @@ typedef struct {
     char *content; /* NULL: any */
 } dltc__ra_action;
 
-enum { DLTC_RA_STEP_FILTER = 1, DLTC_RA_STEP_MAP = 2 };
+enum { DLTC_RA_STEP_FILTER = 1, DLTC_RA_STEP_MAP = 2, DLTC_RA_STEP_SELECT = 3 };
 enum { DLTC_RA_SET_EXPR = 0, DLTC_RA_SET_CONST = 1, DLTC_RA_SET_DROP = 2 };
 
 /* One processing step. */
@@ -39,7 +39,8 @@ typedef struct {
     int kind;
     char *where;           /* "resources[0].processing_steps[1].filter", for messages */
     dltc__ra_expr *filter;
-    /* map: fields set (in order) from expressions or constants, or dropped */
+    /* map: fields set (in order) from expressions or constants, or dropped; select: the
+     * fields kept, in this order */
     size_t n;
     char **keys;
     int *ops;

@@ -746,6 +746,31 @@ static int apply_map(const dltc__ra_step *s, const dltc_value *rec, dltc_arena *
     return 0;
 }
 
+/* Keep only the named fields, in the order named (absent ones are left out). */
+static int apply_select(const dltc__ra_step *s, const dltc_value *rec, dltc_arena *a,
+                        dltc_value *out)
+{
+    if (rec->type != DLTC_TYPE_OBJECT)
+        return dltc__error_set(DLTC_EINVALID, "%s: select needs records that are objects, "
+                               "not a %s", s->where,
+                               rec->type == DLTC_TYPE_ARRAY ? "list" : "scalar");
+    *out = *rec;
+    out->len = 0;
+    out->cap = (uint32_t)s->n;
+    out->u.obj = dltc__arena_alloc(a, (s->n + 1) * sizeof(dltc_member));
+    if (!out->u.obj)
+        return dltc_error_last()->code;
+    for (size_t i = 0; i < s->n; i++) {
+        size_t klen = strlen(s->keys[i]);
+        for (uint32_t j = 0; j < rec->len; j++)
+            if (rec->u.obj[j].klen == klen && !memcmp(rec->u.obj[j].key, s->keys[i], klen)) {
+                out->u.obj[out->len++] = rec->u.obj[j];
+                break;
+            }
+    }
+    return 0;
+}
+
 /* One record through include_from_parent and the steps: *keep 0 when a filter dropped it. */
 static int process(dltc__ra_res *r, const dltc_value *rec, const dltc_value *parent,
                    dltc_arena *a, dltc_value *out, int *keep)
@@ -768,7 +793,9 @@ static int process(dltc__ra_res *r, const dltc_value *rec, const dltc_value *par
             }
         } else {
             dltc_value m;
-            if (!(rc = apply_map(s, out, a, &m)))
+            rc = s->kind == DLTC_RA_STEP_SELECT ? apply_select(s, out, a, &m)
+                                                : apply_map(s, out, a, &m);
+            if (!rc)
                 *out = m;
         }
     }

@@ -37,6 +37,13 @@
  *   POST /_admin/update?issues=N&comments=M   edit N open issues (title, body, updated_at),
  *                                             oldest first and rotating; M comments likewise
  *   POST /_admin/reset_stats                  forget the request counters
+ *   POST /_admin/fault?path=P&count=N&status=S   the next N GET requests of a path starting
+ *                                             with P fail with status S (429 and 503 carry
+ *                                             "Retry-After: 0")
+ *   POST /_admin/fault?path=P&count=N&truncate=1 the next N are answered 200 with the whole
+ *                                             Content-Length announced and half the body
+ *                                             sent before the connection is cut
+ *   POST /_admin/clear_faults                 forget the faults not yet served
  *   GET  /_admin/stats                        text, one fact a line:
  *        clock <iso>, issues <n>, open_issues <n>, comments <n>,
  *        requests <path> <n>, since <path> <n>, pages <path> <n>, last_query <path> <query>
@@ -488,6 +495,7 @@ typedef struct {
     const char *path;
     char base[128]; /* "http://127.0.0.1:<port>" as the client addressed us */
     int status;
+    int truncate;   /* send half the body, then cut the connection */
     sbuf body;
     sbuf link;
     const char *content_type;
@@ -928,6 +936,46 @@ static void admin_stats(reply *rp)
     }
 }
 
+/* ---- faults (the fault matrix of tests/cli/run_faults.sh) ---- */
+
+#define MAX_FAULTS 16
+static struct {
+    char path[128];
+    long count;
+    int status;   /* 0 with truncate */
+    int truncate;
+} faults[MAX_FAULTS];
+static size_t n_faults;
+
+static void admin_fault(reply *rp)
+{
+    const char *path = arg(rp, "path");
+    long count = arg_long(rp, "count", 1), status = arg_long(rp, "status", 0);
+    int trunc = arg_long(rp, "truncate", 0) != 0;
+    if (!path || strlen(path) >= sizeof(faults[0].path) || count <= 0 ||
+        (!trunc && (status < 400 || status > 599)) || n_faults == MAX_FAULTS) {
+        message(rp, 400, "fault needs path, count > 0 and status 4xx/5xx or truncate=1");
+        return;
+    }
+    snprintf(faults[n_faults].path, sizeof(faults[0].path), "%s", path);
+    faults[n_faults].count = count;
+    faults[n_faults].status = (int)status;
+    faults[n_faults].truncate = trunc;
+    n_faults++;
+    admin_summary(rp);
+}
+
+/* The fault this request meets (its count taken), or -1. */
+static int take_fault(const char *path)
+{
+    for (size_t i = 0; i < n_faults; i++)
+        if (faults[i].count > 0 && !strncmp(path, faults[i].path, strlen(faults[i].path))) {
+            faults[i].count--;
+            return (int)i;
+        }
+    return -1;
+}
+
 static void route(reply *rp, const char *method)
 {
     int get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
@@ -939,6 +987,10 @@ static void route(reply *rp, const char *method)
             admin_update(rp);
         else if (post && !strcmp(what, "reset_stats"))
             repo.n_stats = 0, admin_summary(rp);
+        else if (post && !strcmp(what, "fault"))
+            admin_fault(rp);
+        else if (post && !strcmp(what, "clear_faults"))
+            n_faults = 0, admin_summary(rp);
         else if (get && !strcmp(what, "stats"))
             admin_stats(rp);
         else
@@ -954,6 +1006,14 @@ static void route(reply *rp, const char *method)
         snprintf(st->last_query, sizeof(st->last_query), "%s", q.data ? q.data : "");
         free(q.data);
     }
+    int fault = get ? take_fault(rp->path) : -1;
+    if (fault >= 0 && !faults[fault].truncate) {
+        message(rp, faults[fault].status, faults[fault].status == 429 ? "rate limit exceeded"
+                                                                        : "Service Unavailable");
+        return;
+    }
+    if (fault >= 0)
+        rp->truncate = 1;
     if (!get)
         message(rp, 404, "Not Found");
     else if (!strncmp(rp->path, "/repos/", 7))
@@ -965,6 +1025,30 @@ static void route(reply *rp, const char *method)
 }
 
 static unsigned short server_port;
+
+/* A body announced whole and cut after half: the client sees the connection close early. */
+typedef struct {
+    char *data;
+    size_t len, sent;
+} cut_body;
+
+static ssize_t cut_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    cut_body *c = cls;
+    size_t half = c->len / 2;
+    if (pos >= half)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    size_t n = half - (size_t)pos < max ? half - (size_t)pos : max;
+    memcpy(buf, c->data + pos, n);
+    return (ssize_t)n;
+}
+
+static void cut_free(void *cls)
+{
+    cut_body *c = cls;
+    free(c->data);
+    free(c);
+}
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload_data,
@@ -1000,8 +1084,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (repo.verbose)
         fprintf(stderr, "github_server: %s %s -> %d\n", method, url, rp.status);
 
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(rp.body.len, rp.body.data, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *resp;
+    cut_body *cut = rp.truncate && rp.body.len > 1 ? calloc(1, sizeof(*cut)) : NULL;
+    if (cut) {
+        cut->data = rp.body.data;
+        cut->len = rp.body.len;
+        rp.body.data = NULL;
+        resp = MHD_create_response_from_callback(cut->len, 4096, cut_read, cut, cut_free);
+    } else {
+        resp = MHD_create_response_from_buffer(rp.body.len, rp.body.data, MHD_RESPMEM_MUST_COPY);
+    }
+    if (rp.status == 429 || rp.status == 503)
+        MHD_add_response_header(resp, "Retry-After", "0");
     MHD_add_response_header(resp, "Content-Type", rp.content_type);
     if (rp.link.len)
         MHD_add_response_header(resp, "Link", rp.link.data);

@@ -509,7 +509,8 @@ static void processing_steps(void **state)
         "     {\"map\": {\"total\": \"qty * price\", \"label\": \"upper(name) + '-' + str(id)\","
         "                \"secret\": null, \"source\": \"'api'\", \"version\": 2}},"
         "     {\"filter\": \"total >= 10\"},"
-        "     {\"drop\": [\"tmp\", \"status\"], \"map\": {\"tmp\": \"1\", \"was\": \"status\"}}]}]}");
+        "     {\"drop\": [\"tmp\", \"status\"], \"map\": {\"tmp\": \"1\", \"was\": \"status\"}},"
+        "     {\"select\": [\"was\", \"id\", \"label\", \"total\", \"source\", \"version\", \"nope\"]}]}]}");
     dltc_resource *r = dltc_source_resource(src, "orders");
     assert_non_null(r);
     assert_string_equal(dltc_resource_name(r), "orders");
@@ -529,7 +530,12 @@ static void processing_steps(void **state)
     assert_string_equal(text(f, "SELECT was FROM orders", buf, sizeof buf), "open");
     assert_int_equal(scalar(f, "SELECT count(*) FROM information_schema.columns WHERE "
                                "table_name = 'orders' AND column_name IN ('secret', 'tmp', "
-                               "'status')"), 0);
+                               "'status', 'name', 'qty', 'price', 'nope')"), 0);
+    /* select keeps its order */
+    assert_string_equal(text(f, "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) "
+                                "FROM information_schema.columns WHERE table_name = 'orders' "
+                                "AND column_name NOT LIKE '\\_dlt%' ESCAPE '\\'", buf, sizeof buf),
+                        "was,id,label,total,source,version");
 }
 
 static void processing_step_error_fails_the_run(void **state)

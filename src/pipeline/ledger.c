@@ -1,0 +1,70 @@
+/* The run ledger (dltc_pipeline_ledger_append): one row per run, written through the
+ * pipeline's own SQL client so it lands in the dataset with the data. */
+#include "dltc/pipeline.h"
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/time.h"
+
+#include <string.h>
+
+/* "name" with quotes doubled: the identifier rule of DuckDB and Postgres alike. */
+static int put_ident(dltc_buf *b, const char *s)
+{
+    int rc = dltc__buf_putc(b, '"');
+    for (; *s && !rc; s++)
+        rc = *s == '"' ? dltc__buf_puts(b, "\"\"") : dltc__buf_putc(b, *s);
+    return rc ? rc : dltc__buf_putc(b, '"');
+}
+
+int dltc_pipeline_ledger_append(dltc_pipeline *p, const char *table, const dltc_load_info *info)
+{
+    if (!p || !table || !*table || !info)
+        return dltc__error_set(DLTC_EINVALID, "ledger: needs a pipeline, a table and a load info");
+    const char *dest = dltc_pipeline_destination(p);
+    if (dest && !strcmp(dest, "filesystem"))
+        return dltc__error_set(DLTC_EINVALID, "ledger: the filesystem destination takes no "
+                                              "SQL writes; use duckdb, motherduck or postgres");
+    if (strlen(table) > 63)
+        return dltc__error_set(DLTC_EINVALID, "ledger: table name longer than 63 bytes");
+    char *text = NULL;
+    int rc = dltc_load_info_format(&text, info);
+    if (rc)
+        return rc;
+    dltc_buf name = DLTC_BUF_INIT, sql = DLTC_BUF_INIT;
+    dltc_doc *doc = NULL;
+    if (!(rc = put_ident(&name, dltc_pipeline_dataset_name(p))) &&
+        !(rc = dltc__buf_putc(&name, '.')) && !(rc = put_ident(&name, table)))
+        rc = dltc__buf_printf(&sql,
+                              "CREATE TABLE IF NOT EXISTS %s (run_at TIMESTAMP WITH TIME ZONE, "
+                              "pipeline_name VARCHAR, dataset_name VARCHAR, load_info VARCHAR)",
+                              name.data);
+    if (!rc)
+        rc = dltc_pipeline_execute(p, sql.data, NULL, NULL);
+    if (!rc && !(rc = dltc_doc_new(&doc))) {
+        dltc_value *params = dltc_value_array(doc);
+        dltc_value *items[4] = {
+            dltc_value_timestamp(doc, dltc__now_us(), 1),
+            dltc_value_cstring(doc, dltc_pipeline_name(p)),
+            dltc_value_cstring(doc, dltc_pipeline_dataset_name(p)),
+            dltc_value_cstring(doc, text),
+        };
+        rc = params ? 0 : DLTC_ENOMEM;
+        for (int i = 0; i < 4 && !rc; i++)
+            rc = items[i] ? dltc_array_append(doc, params, items[i]) : DLTC_ENOMEM;
+        dltc__buf_clear(&sql);
+        if (!rc)
+            rc = dltc__buf_printf(&sql, "INSERT INTO %s VALUES (%%s, %%s, %%s, %%s)", name.data);
+        if (!rc)
+            rc = dltc_pipeline_execute(p, sql.data, params, NULL);
+    }
+    if (rc == DLTC_ENOMEM)
+        dltc__error_oom();
+    else if (rc)
+        dltc__error_prefix("ledger %s: ", table);
+    dltc_doc_free(doc);
+    dltc__buf_free(&name);
+    dltc__buf_free(&sql);
+    dltc_free(text);
+    return rc;
+}
