@@ -73,6 +73,15 @@ DLTC_EXTERN int dltc_pipeline_file_source(dltc_source **out, dltc_pipeline_file 
 DLTC_EXTERN int dltc_pipeline_file_run_source(dltc_pipeline_file *f, dltc_pipeline *p,
                                               size_t i, dltc_load_info **info);
 
+/* One source from a [[sources]] entry given as JSON text (an object with "type": rest_api,
+ * sql_database or filesystem, and that source's keys), checked as in a file: for code that
+ * holds the config itself (the Python front's rest_api_source, sql_database, filesystem).
+ * Errors name `origin` (NULL: "config") and the key path. Secrets the entry leaves out come
+ * from `cfg`, which must then outlive the source; NULL: the default providers of the current
+ * directory, opened now and kept by the source. The source owns everything else. */
+DLTC_EXTERN int dltc_source_from_config_json(dltc_source **out, const char *json, size_t len,
+                                             dltc_config *cfg, const char *origin);
+
 #ifdef __cplusplus
 }
 #endif

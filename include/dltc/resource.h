@@ -84,6 +84,16 @@ DLTC_EXTERN int dltc_resource_set_payload_free(dltc_resource *r, void (*fn)(void
 /* Steps, applied in the order added. */
 DLTC_EXTERN int dltc_resource_add_map(dltc_resource *r, dltc_map_fn fn, void *payload);
 DLTC_EXTERN int dltc_resource_add_filter(dltc_resource *r, dltc_filter_fn fn, void *payload);
+/* A step that may fail the run (a callback of another language): set *out to the item to
+ * keep (`item` itself, or one built in `doc`) or to NULL to drop it, and return 0; or return
+ * a DLTC_E* code, which fails the run. Applied in order with the maps and filters. */
+typedef int (*dltc_step_fn)(const dltc_value *item, dltc_doc *doc, const dltc_value **out,
+                            void *payload);
+DLTC_EXTERN int dltc_resource_add_step(dltc_resource *r, dltc_step_fn fn, void *payload);
+/* Select or deselect a resource (dlt's `selected`, with_resources): a deselected one runs
+ * only to feed its transformers. */
+DLTC_EXTERN int dltc_resource_set_selected(dltc_resource *r, int selected);
+DLTC_EXTERN int dltc_resource_selected(const dltc_resource *r);
 /* Stop after `max_pages` calls of the function that yielded something (dlt counts yields).
  * No effect on transformers, as in dlt. */
 DLTC_EXTERN int dltc_resource_add_limit(dltc_resource *r, size_t max_pages);
@@ -169,6 +179,9 @@ DLTC_EXTERN int dltc_source_new(dltc_source **out, const char *name);
 /* Add a resource; the source owns it from now on (also on failure). */
 DLTC_EXTERN int dltc_source_add(dltc_source *src, dltc_resource *r);
 DLTC_EXTERN void dltc_source_free(dltc_source *src);
+/* Hand the source something to release when it is freed, after its resources (a database
+ * handle or options they borrow); several run last first. */
+DLTC_EXTERN int dltc_source_on_free(dltc_source *src, void (*fn)(void *payload), void *payload);
 /* The resources of a source, in the order added (lent: the source owns them): by name
  * (NULL when there is none; dlt's source.resources["name"]) or by position. A lent resource
  * may get steps, a limit or an incremental cursor before the source runs. */

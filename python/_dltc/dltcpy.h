@@ -36,6 +36,7 @@
 #include <dltc/config.h>
 #include <dltc/http.h>
 #include <dltc/rest.h>
+#include <dltc/pipeline_file.h>
 
 /* ---- module ---- */
 
@@ -78,6 +79,7 @@ char *dltcpy_to_json(PyObject *o, size_t *len);
 /* ---- parts ---- */
 int dltcpy_pipeline_init(PyObject *m); /* pipeline.c: Pipeline, LoadInfo, rows, SQL */
 int dltcpy_resource_init(PyObject *m); /* resource.c: Source, Resource, cursors */
+PyObject *dltcpy_source_from_config(PyObject *mod, PyObject *args); /* resource.c */
 int dltcpy_config_init(PyObject *m);   /* config.c: config and secrets */
 int dltcpy_http_init(PyObject *m);     /* http.c: the retrying requests client */
 int dltcpy_rest_init(PyObject *m);     /* rest.c: RESTClient, paginators, auth */

@@ -125,6 +125,8 @@ static PyObject *py_version(PyObject *self, PyObject *noargs)
 static PyMethodDef methods[] = {
     {"_register", py_register, METH_VARARGS, "Register an exception class by name."},
     {"version", py_version, METH_NOARGS, "The libdltc version."},
+    {"source_from_config", dltcpy_source_from_config, METH_VARARGS,
+     "source_from_config(json, origin=None): a rest_api, sql_database or filesystem source."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "dlt._dltc",

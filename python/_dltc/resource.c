@@ -479,10 +479,19 @@ typedef struct {
     PyObject *parent;   /* the parent Resource of a transformer */
 } Resource;
 
+/* A Python function as a step of a resource built in libdltc (rest_api_source & co). */
+typedef struct {
+    PyObject *fn;
+    int is_filter;
+    PyObject *err_type, *err_value, *err_tb;
+} pystep;
+
 typedef struct {
     PyObject_HEAD
     dltc_source *src;
     PyObject *resources; /* list of Resource: their bridges outlive the C source */
+    pystep **steps;      /* steps added to its libdltc resources; freed after the source */
+    size_t nsteps;
 } Source;
 
 static PyObject *resource_type, *source_type;
@@ -731,10 +740,190 @@ dltc_source *dltcpy_source_get(PyObject *o)
     return ((Source *)o)->src;
 }
 
+static int pystep_cb(const dltc_value *item, dltc_doc *doc, const dltc_value **out,
+                     void *payload)
+{
+    pystep *st = payload;
+    PyGILState_STATE g = PyGILState_Ensure();
+    int rc = 0;
+    PyObject *arg = dltcpy_from_value(item);
+    PyObject *r = arg ? PyObject_CallOneArg(st->fn, arg) : NULL;
+    Py_XDECREF(arg);
+    if (r && st->is_filter) {
+        int t = PyObject_IsTrue(r);
+        if (t >= 0)
+            *out = t ? item : NULL;
+        else
+            rc = DLTC_ERROR;
+    } else if (r && r == Py_None) {
+        *out = NULL; /* dlt drops None items */
+    } else if (r) {
+        dltc_value *v = NULL;
+        if (dltcpy_to_value(doc, r, &v) == 0)
+            *out = v;
+        else
+            rc = DLTC_ERROR;
+    } else {
+        rc = DLTC_ERROR;
+    }
+    Py_XDECREF(r);
+    if (rc) {
+        if (!st->err_type)
+            PyErr_Fetch(&st->err_type, &st->err_value, &st->err_tb);
+        else
+            PyErr_Clear();
+    }
+    PyGILState_Release(g);
+    return rc;
+}
+
+static void pystep_free(pystep *st)
+{
+    Py_XDECREF(st->fn);
+    Py_XDECREF(st->err_type);
+    Py_XDECREF(st->err_value);
+    Py_XDECREF(st->err_tb);
+    PyMem_Free(st);
+}
+
+static dltc_resource *named(Source *self, PyObject *name)
+{
+    const char *n = PyUnicode_Check(name) ? PyUnicode_AsUTF8AndSize(name, NULL) : NULL;
+    dltc_resource *r = n ? dltc_source_resource(self->src, n) : NULL;
+    if (!r && !PyErr_Occurred())
+        PyErr_Format(PyExc_KeyError, "no resource %R in the source", name);
+    return r;
+}
+
+/* add_step(resource_name, kind "filter"|"map", fn): after the source's own steps */
+static PyObject *source_add_step(PyObject *o, PyObject *args)
+{
+    Source *self = (Source *)o;
+    PyObject *name, *fn;
+    const char *kind;
+    if (!PyArg_ParseTuple(args, "UsO:add_step", &name, &kind, &fn))
+        return NULL;
+    if (strcmp(kind, "filter") && strcmp(kind, "map")) {
+        PyErr_Format(PyExc_ValueError, "a step is a filter or a map, not %s", kind);
+        return NULL;
+    }
+    if (!PyCallable_Check(fn)) {
+        PyErr_SetString(PyExc_TypeError, "a step needs a callable");
+        return NULL;
+    }
+    dltc_resource *r = named(self, name);
+    if (!r)
+        return NULL;
+    pystep **v = PyMem_Realloc(self->steps, (self->nsteps + 1) * sizeof(*v));
+    pystep *st = v ? PyMem_Calloc(1, sizeof(*st)) : NULL;
+    if (v)
+        self->steps = v;
+    if (!st)
+        return PyErr_NoMemory();
+    Py_INCREF(fn);
+    st->fn = fn;
+    st->is_filter = !strcmp(kind, "filter");
+    self->steps[self->nsteps++] = st;
+    if (dltc_resource_add_step(r, pystep_cb, st))
+        return dltcpy_raise(NULL);
+    Py_RETURN_NONE;
+}
+
+static PyObject *source_resource_names(PyObject *o, PyObject *noargs)
+{
+    (void)noargs;
+    Source *self = (Source *)o;
+    size_t n = dltc_source_resource_count(self->src);
+    PyObject *l = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; l && i < n; i++) {
+        PyObject *s = PyUnicode_FromString(dltc_resource_name(dltc_source_resource_at(self->src, i)));
+        if (!s) {
+            Py_DECREF(l);
+            return NULL;
+        }
+        PyList_SetItem(l, (Py_ssize_t)i, s);
+    }
+    return l;
+}
+
+static PyObject *source_selected(PyObject *o, PyObject *name)
+{
+    dltc_resource *r = named((Source *)o, name);
+    return r ? PyBool_FromLong(dltc_resource_selected(r)) : NULL;
+}
+
+static PyObject *source_set_selected(PyObject *o, PyObject *args)
+{
+    PyObject *name;
+    int on;
+    if (!PyArg_ParseTuple(args, "Up:set_selected", &name, &on))
+        return NULL;
+    dltc_resource *r = named((Source *)o, name);
+    if (!r)
+        return NULL;
+    if (dltc_resource_set_selected(r, on))
+        return dltcpy_raise(NULL);
+    Py_RETURN_NONE;
+}
+
+static PyObject *source_add_limit(PyObject *o, PyObject *args)
+{
+    PyObject *name;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "Un:add_limit", &name, &n))
+        return NULL;
+    dltc_resource *r = named((Source *)o, name);
+    if (!r)
+        return NULL;
+    if (n < 0 || dltc_resource_add_limit(r, (size_t)n))
+        return n < 0 ? (PyErr_SetString(PyExc_ValueError, "a limit is >= 0"), NULL)
+                     : dltcpy_raise(NULL);
+    Py_RETURN_NONE;
+}
+
+/* source_from_config(json, origin=None): a source of libdltc's (rest_api, sql_database,
+ * filesystem) from a [[sources]] entry as JSON */
+PyObject *dltcpy_source_from_config(PyObject *mod, PyObject *args)
+{
+    (void)mod;
+    const char *json, *origin = NULL;
+    Py_ssize_t len;
+    if (!PyArg_ParseTuple(args, "s#|z:source_from_config", &json, &len, &origin))
+        return NULL;
+    dltc_source *src = NULL;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = dltc_source_from_config_json(&src, json, (size_t)len, NULL, origin);
+    Py_END_ALLOW_THREADS
+    if (rc)
+        return dltcpy_raise(rc == DLTC_ENOTFOUND  ? "ConfigFieldMissingException"
+                            : rc == DLTC_EINVALID ? "DictValidationException"
+                                                  : NULL);
+    Source *self = (Source *)PyType_GenericNew((PyTypeObject *)source_type, NULL, NULL);
+    if (!self) {
+        dltc_source_free(src);
+        return NULL;
+    }
+    self->src = src;
+    if (!(self->resources = PyList_New(0))) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
 /* The first Python error a resource of the source kept, restored as the current error. */
 int dltcpy_source_take_error(PyObject *o)
 {
     Source *self = (Source *)o;
+    for (size_t i = 0; i < self->nsteps; i++) {
+        pystep *st = self->steps[i];
+        if (st->err_type) {
+            PyErr_Restore(st->err_type, st->err_value, st->err_tb);
+            st->err_type = st->err_value = st->err_tb = NULL;
+            return 1;
+        }
+    }
     Py_ssize_t n = PyList_Size(self->resources);
     for (Py_ssize_t i = 0; i < n; i++)
         if (dltcpy_bridge_take_error(((Resource *)PyList_GetItem(self->resources, i))->b))
@@ -746,6 +935,9 @@ static void source_dealloc(PyObject *o)
 {
     Source *self = (Source *)o;
     dltc_source_free(self->src);
+    for (size_t i = 0; i < self->nsteps; i++)
+        pystep_free(self->steps[i]);
+    PyMem_Free(self->steps);
     Py_XDECREF(self->resources);
     dltcpy_free_object(o);
 }
@@ -754,6 +946,12 @@ static PyMethodDef source_methods[] = {
     {"add", source_add, METH_O, "Add a Resource (parents before their transformers)."},
     {"set_checkpoints", source_checkpoints, METH_VARARGS,
      "Commit the extract in packages every N items / pages (0 = not by that)."},
+    {"add_step", source_add_step, METH_VARARGS,
+     "add_step(resource, 'filter'|'map', fn): a Python step of a resource built in libdltc."},
+    {"resource_names", source_resource_names, METH_NOARGS, "The names of the resources."},
+    {"selected", source_selected, METH_O, "Whether a resource is selected."},
+    {"set_selected", source_set_selected, METH_VARARGS, "Select or deselect a resource."},
+    {"add_limit", source_add_limit, METH_VARARGS, "add_limit(resource, max_pages)."},
     {NULL, NULL, 0, NULL}};
 
 static PyType_Slot source_slots[] = {{Py_tp_dealloc, source_dealloc},

@@ -20,6 +20,7 @@ from dlt.extract import exceptions as _xexc
 for _name, _cls in (
     ("DltcError", _exc.DltException),
     ("DatabaseError", _exc.DatabaseError),
+    ("DictValidationException", _exc.DictValidationException),
     ("ConfigurationException", _cexc.ConfigurationException),
     ("ConfigFieldMissingException", _cexc.ConfigFieldMissingException),
     ("ResourceExtractionError", _xexc.ResourceExtractionError),

@@ -20,13 +20,14 @@
 #include <stdio.h>
 #include <unistd.h>
 
-enum { STEP_MAP, STEP_FILTER };
+enum { STEP_MAP, STEP_FILTER, STEP_CHECKED };
 
 typedef struct {
     int kind;
     dltc_map_fn map;
     dltc_filter_fn filter;
     void *payload;
+    dltc_step_fn checked;
 } step;
 
 struct dltc_resource {
@@ -52,6 +53,11 @@ struct dltc_source {
     dltc_resource **res;
     size_t n;
     dltc_checkpoint_options cp;
+    struct {
+        void (*fn)(void *);
+        void *payload;
+    } *on_free; /* run after the resources are freed, last first */
+    size_t n_on_free;
 };
 
 /* ---- objects ---- */
@@ -160,12 +166,32 @@ static int add_step(dltc_resource *r, step s)
 
 int dltc_resource_add_map(dltc_resource *r, dltc_map_fn fn, void *payload)
 {
-    return add_step(r, (step){STEP_MAP, fn, NULL, payload});
+    return add_step(r, (step){STEP_MAP, fn, NULL, payload, NULL});
 }
 
 int dltc_resource_add_filter(dltc_resource *r, dltc_filter_fn fn, void *payload)
 {
-    return add_step(r, (step){STEP_FILTER, NULL, fn, payload});
+    return add_step(r, (step){STEP_FILTER, NULL, fn, payload, NULL});
+}
+
+int dltc_resource_add_step(dltc_resource *r, dltc_step_fn fn, void *payload)
+{
+    if (!r || !fn)
+        return dltc__error_set(DLTC_EINVALID, "dltc_resource_add_step: no resource or function");
+    return add_step(r, (step){STEP_CHECKED, NULL, NULL, payload, fn});
+}
+
+int dltc_resource_set_selected(dltc_resource *r, int selected)
+{
+    if (!r)
+        return dltc__error_set(DLTC_EINVALID, "dltc_resource_set_selected: no resource");
+    r->o.selected = selected ? 1 : 0;
+    return 0;
+}
+
+int dltc_resource_selected(const dltc_resource *r)
+{
+    return r ? r->o.selected : 0;
 }
 
 int dltc_resource_add_limit(dltc_resource *r, size_t max_pages)
@@ -254,8 +280,24 @@ void dltc_source_free(dltc_source *src)
         dltc_resource_free(src->res[i]);
     }
     dltc__free(src->res);
+    while (src->n_on_free--)
+        src->on_free[src->n_on_free].fn(src->on_free[src->n_on_free].payload);
+    dltc__free(src->on_free);
     dltc__free(src->name);
     dltc__free(src);
+}
+
+int dltc_source_on_free(dltc_source *src, void (*fn)(void *payload), void *payload)
+{
+    if (!src || !fn)
+        return dltc__error_set(DLTC_EINVALID, "dltc_source_on_free: no source or function");
+    void *n = dltc__realloc(src->on_free, (src->n_on_free + 1) * sizeof(*src->on_free));
+    if (!n)
+        return dltc__error_oom();
+    src->on_free = n;
+    src->on_free[src->n_on_free].fn = fn;
+    src->on_free[src->n_on_free++].payload = payload;
+    return 0;
 }
 
 
@@ -414,6 +456,14 @@ static int deliver(xctx *x, res_run *rr, const dltc_value *item, dltc_doc *doc)
         if (s->kind == STEP_FILTER) {
             if (!s->filter(item, s->payload))
                 return 0;
+        } else if (s->kind == STEP_CHECKED) {
+            const dltc_value *kept = NULL;
+            int rc = s->checked(item, doc, &kept, s->payload);
+            if (rc)
+                return rc < 0 ? rc : DLTC_EINVALID;
+            if (!kept)
+                return 0;
+            item = kept;
         } else {
             item = s->map(item, doc, s->payload);
             if (!item)

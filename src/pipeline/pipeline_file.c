@@ -296,3 +296,55 @@ int dltc_pipeline_file_run_source(dltc_pipeline_file *f, dltc_pipeline *p, size_
     dltc_source_free(src);
     return rc;
 }
+
+/* ---- a source from one entry, standing alone ---- */
+
+typedef struct {
+    dltc__cfg_keep keep;
+    dltc_arena tree;
+    dltc_config *cfg; /* opened here, or NULL */
+} standalone;
+
+static void standalone_free(void *p)
+{
+    standalone *h = p;
+    dltc__cfg_keep_free(&h->keep);
+    dltc_config_free(h->cfg);
+    dltc__arena_free(&h->tree);
+    dltc__free(h);
+}
+
+int dltc_source_from_config_json(dltc_source **out, const char *json, size_t len,
+                                 dltc_config *cfg, const char *origin)
+{
+    if (!out || !json)
+        return dltc__error_set(DLTC_EINVALID, "dltc_source_from_config_json: no output or text");
+    *out = NULL;
+    standalone *h = dltc__calloc(1, sizeof(*h));
+    if (!h)
+        return dltc__error_oom();
+    dltc__cfg_keep_init(&h->keep);
+    dltc__arena_init(&h->tree, 4096);
+    dltc_value *root = NULL;
+    const char *name = origin ? origin : "config";
+    int rc = dltc__json_parse(&h->tree, json, len, 0, &root, NULL);
+    if (rc)
+        dltc__error_prefix("%s: ", name);
+    if (!rc && !cfg) {
+        if (!(rc = dltc_config_open(&h->cfg, NULL)))
+            cfg = h->cfg;
+    }
+    if (!rc) {
+        dltc__cfg_origin o = {name, NULL};
+        dltc__cfg_check c = {&o, DLTC_BUF_INIT, &h->keep};
+        rc = dltc__source_from_config(out, &c, root, cfg);
+        dltc__buf_free(&c.path);
+    }
+    if (!rc && (rc = dltc_source_on_free(*out, standalone_free, h)) != 0) {
+        dltc_source_free(*out);
+        *out = NULL;
+    }
+    if (rc)
+        standalone_free(h);
+    return rc;
+}

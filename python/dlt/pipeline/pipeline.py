@@ -141,6 +141,30 @@ class Pipeline:
         return None, [DltResource(name, data)], None
 
     def _source(self, data, hints):
+        from dlt.extract.native import NativeResource, NativeSource
+
+        native = getattr(data, "_dltc_native", None)  # filesystem() and its readers
+        if callable(native):
+            data = native()
+        if isinstance(data, NativeResource):
+            data = [data]
+        if (isinstance(data, (list, tuple)) and data and
+                all(isinstance(x, NativeResource) for x in data)):
+            srcs = {id(x._source): x._source for x in data}
+            if len(srcs) != 1:
+                raise NotImplementedError("resources of different libdltc sources: run each "
+                                          "source on its own")
+            src = next(iter(srcs.values()))
+            names = {x.name for x in data}
+            for r in src.resources.values():
+                r.selected = r.name in names
+            data = src
+        if isinstance(data, NativeSource):
+            if hints:
+                raise NotImplementedError(
+                    "hints given to run() (%s) do not apply to a libdltc source: set them in "
+                    "its config" % ", ".join(sorted(hints)))
+            return data._build()
         table_name = hints.get("table_name")
         src_name, resources, src = self._resources(data, table_name)
         impl = _dltc.Source(src_name or self._impl.schema_name)

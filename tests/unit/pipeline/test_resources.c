@@ -307,6 +307,77 @@ static void resource_schema_contract(void **state)
     }
 }
 
+/* checked steps: keep, replace, drop, and fail the run; selection; what a source releases */
+static int step_fn(const dltc_value *item, dltc_doc *doc, const dltc_value **out, void *payload)
+{
+    (void)payload;
+    int64_t n = dltc_value_get_int(dltc_object_get(item, "n"));
+    if (n == 99)
+        return DLTC_EINVALID;
+    if (n == 2) {
+        *out = NULL;
+        return 0;
+    }
+    dltc_value *o = dltc_value_object(doc);
+    dltc_object_set(doc, o, "n", dltc_value_int(doc, n * 10));
+    *out = o;
+    return 0;
+}
+
+static int bad_rows(dltc_yield *y, void *payload)
+{
+    int *calls = payload;
+    if ((*calls)++)
+        return DLTC_ITEROVER;
+    const char *json = "{\"n\":1}\n{\"n\":99}";
+    return dltc_yield_json(y, json, strlen(json));
+}
+
+static int released;
+static void release(void *p)
+{
+    released += *(int *)p;
+}
+
+static void checked_steps_selection_on_free(void **state)
+{
+    fx *f = *state;
+    int calls = 0, one = 1, two = 2;
+    dltc_source *src;
+    dltc_resource *r, *other;
+    assert_int_equal(dltc_source_new(&src, "steps"), 0);
+    assert_int_equal(dltc_resource_new(&r, "ev", events, &calls, NULL), 0);
+    assert_int_equal(dltc_resource_add_step(r, step_fn, NULL), 0);
+    assert_int_equal(dltc_source_add(src, r), 0);
+    int calls2 = 0;
+    assert_int_equal(dltc_resource_new(&other, "other", events, &calls2, NULL), 0);
+    assert_int_equal(dltc_source_add(src, other), 0);
+    assert_int_equal(dltc_resource_selected(other), 1);
+    assert_int_equal(dltc_resource_set_selected(other, 0), 0);
+    assert_int_equal(dltc_resource_selected(other), 0);
+    assert_int_equal(dltc_source_on_free(src, release, &one), 0);
+    assert_int_equal(dltc_source_on_free(src, release, &two), 0);
+    assert_int_equal(dltc_pipeline_run_source(f->p, src, NULL), 0);
+    assert_int_equal(scalar(f->p, "SELECT count(*) FROM ev"), 2);
+    assert_int_equal(scalar(f->p, "SELECT sum(n) FROM ev"), 40);
+    assert_int_not_equal(scalar(f->p, "SELECT count(*) FROM information_schema.tables WHERE "
+                                      "table_name = 'other'"), 1);
+    released = 0;
+    dltc_source_free(src);
+    assert_int_equal(released, 3);
+    /* a step that fails fails the run, and nothing is loaded */
+    calls = 0;
+    assert_int_equal(dltc_source_new(&src, "steps"), 0);
+    assert_int_equal(dltc_resource_new(&r, "bad", bad_rows, &calls, NULL), 0);
+    assert_int_equal(dltc_resource_add_step(r, step_fn, NULL), 0);
+    assert_int_equal(dltc_source_add(src, r), 0);
+    assert_int_equal(dltc_pipeline_run_source(f->p, src, NULL), DLTC_EINVALID);
+    dltc_source_free(src);
+    assert_int_equal(scalar(f->p, "SELECT count(*) FROM information_schema.tables WHERE "
+                                  "table_name = 'bad'"), 0);
+    assert_int_equal(dltc_resource_add_step(NULL, step_fn, NULL), DLTC_EINVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -315,6 +386,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(failing_resource_loads_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(column_hints_and_file_format, setup, teardown),
         cmocka_unit_test_setup_teardown(resource_schema_contract, setup, teardown),
+        cmocka_unit_test_setup_teardown(checked_steps_selection_on_free, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
