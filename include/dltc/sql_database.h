@@ -54,7 +54,9 @@ typedef struct dltc_sql_database dltc_sql_database;
  * "sqlite:////absolute/path.db", "sqlite:///file:path.db?mode=ro&..." (a SQLite URI), or a
  * plain file path; the file must exist (DLTC_EIO otherwise). Or a Postgres URL:
  * "postgresql://user:password@host:port/db?…", "postgres://…", or SQLAlchemy's
- * "postgresql+psycopg2://…" (the driver is ignored; libpq's URI parameters work). Postgres
+ * "postgresql+psycopg2://…" (the driver is ignored; libpq's URI parameters work), or
+ * libpq's keyword/value string "host=… dbname=… user=…" (named in errors only as such, so
+ * that its password never shows). Postgres
  * is connected now: a refused or unreachable server is DLTC_ENETWORK, a wrong password or
  * database DLTC_EDATABASE. Other schemes are DLTC_EINVALID. The handle is the caller's;
  * credentials are copied. */

@@ -258,6 +258,19 @@ static char *mask_credentials(const char *c)
     return dltc__buf_detach(&b);
 }
 
+/* libpq's "host=... dbname=..." form: a first word of letters and '_' followed by '='. */
+static int conninfo_kv(const char *c)
+{
+    while (*c == ' ' || *c == '\t')
+        c++;
+    const char *w = c;
+    while ((*c >= 'a' && *c <= 'z') || *c == '_')
+        c++;
+    while (*c == ' ' || *c == '\t')
+        c++;
+    return c > w && *c == '=';
+}
+
 /* A Postgres URL as SQLAlchemy spells it: postgresql://, postgres://, or either with a
  * driver ("postgresql+psycopg2://"). The length of the scheme up to "://", else 0. */
 static size_t postgres_scheme(const char *c)
@@ -301,6 +314,12 @@ int dltc_sql_database_open(dltc_sql_database **out, const char *credentials)
             !dltc__buf_puts(&t, credentials + postgres_scheme(credentials)))
             target = dltc__buf_detach(&t);
         dltc__buf_free(&t);
+    } else if (conninfo_kv(credentials)) {
+        /* libpq's keyword/value form: never shown (its password is not masked here) */
+        be = &dltc__sql_postgres;
+        dltc__free(label);
+        label = dltc__strdup("postgres (keyword=value connection string)");
+        target = label ? dltc__strdup(credentials) : NULL;
     } else if (strstr(credentials, "://")) {
         rc = dltc__error_set(DLTC_EINVALID, "sql_database %s: not a database URL this "
                              "source reads (sqlite:///path, postgresql://…)", label);

@@ -777,6 +777,17 @@ static void one_line_errors(void **state)
     assert_one_line("sql_database postgresql://loader:***@127.0.0.1:", "Secret-Pw-9999");
     print_message("%s\n", dltc_error_last()->message);
 
+    /* libpq's keyword/value form: it reads, and a wrong password never shows */
+    snprintf(url, sizeof(url), "host=127.0.0.1 port=%s dbname=dltc user=loader password=Kv-Wrong-77",
+             g_port);
+    assert_int_equal(dltc_sql_database_open(&db, url), DLTC_EDATABASE);
+    assert_one_line("keyword=value connection string", "Kv-Wrong-77");
+    snprintf(url, sizeof(url), "host=127.0.0.1 port=%s dbname=dltc user=loader password=loader-pw-123",
+             g_port);
+    assert_int_equal(dltc_sql_database_open(&db, url), 0);
+    dltc_sql_database_free(db);
+    db = NULL;
+
     /* not a database this source reads */
     assert_int_equal(dltc_sql_database_open(&db, "mysql://u:s3cretpassw0rd@host/db"),
                      DLTC_EINVALID);
