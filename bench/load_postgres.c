@@ -17,6 +17,7 @@
  * and RESULT lines. Exit: 0 report printed, 1 a phase failed, 2 usage.
  */
 #include "bench_gen.h"
+#include "bench_pg.h"
 #include "bench_util.h"
 
 #include "dltc/dltc.h"
@@ -57,70 +58,8 @@ typedef struct {
 
 /* ---- running psql and the server script ---- */
 
-/* Run argv (searched in PATH) and wait. stdout goes to out[cap] when out is given, else to
- * /dev/null; stderr is ours. The exit status (0 success), or -1 when it could not run. */
-static int run_cmd(char *const argv[], char *out, size_t cap)
-{
-    int fds[2] = {-1, -1};
-    if (out && pipe(fds) != 0)
-        return -1;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        if (out)
-            close(fds[0]), close(fds[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        int fd = out ? fds[1] : open("/dev/null", O_WRONLY);
-        if (fd >= 0)
-            dup2(fd, STDOUT_FILENO);
-        if (out)
-            close(fds[0]);
-        setenv("PGOPTIONS", "--client-min-messages=warning", 0); /* quiet DROP … IF EXISTS */
-        execvp(argv[0], argv);
-        fprintf(stderr, "bench-load-postgres: cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    size_t len = 0;
-    if (out) {
-        close(fds[1]);
-        ssize_t n;
-        char sink[4096];
-        while ((n = read(fds[0], len + 1 < cap ? out + len : sink,
-                         len + 1 < cap ? cap - 1 - len : sizeof(sink))) > 0 ||
-               (n < 0 && errno == EINTR))
-            if (n > 0 && len + 1 < cap)
-                len += (size_t)n;
-        out[len] = '\0';
-        close(fds[0]);
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
-/* psql -X -q -A -t -v ON_ERROR_STOP=1 -d uri -c cmd… (each -c runs alone, in order). */
-static int psql(const char *uri, const char *const *cmds, size_t n, char *out, size_t cap)
-{
-    char *argv[32];
-    size_t a = 0;
-    static char bin[] = "psql", x[] = "-X", q[] = "-q", at[] = "-At", v[] = "-v",
-                stop[] = "ON_ERROR_STOP=1", d[] = "-d", c[] = "-c";
-    argv[a++] = bin, argv[a++] = x, argv[a++] = q, argv[a++] = at, argv[a++] = v;
-    argv[a++] = stop, argv[a++] = d, argv[a++] = (char *)uri;
-    for (size_t i = 0; i < n && a + 3 < sizeof(argv) / sizeof(argv[0]); i++)
-        argv[a++] = c, argv[a++] = (char *)cmds[i];
-    argv[a] = NULL;
-    return run_cmd(argv, out, cap);
-}
 
-static int psql1(const char *uri, const char *cmd)
-{
-    return psql(uri, &cmd, 1, NULL, 0);
-}
 
 /* count(*) of a table through psql, or -1 */
 static int64_t psql_count(const char *uri, const char *table)
@@ -128,7 +67,7 @@ static int64_t psql_count(const char *uri, const char *table)
     char sql[256], out[64];
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
     const char *c = sql;
-    if (psql(uri, &c, 1, out, sizeof(out)) != 0)
+    if (bench_psql(uri, &c, 1, out, sizeof(out)) != 0)
         return -1;
     char *end;
     long long v = strtoll(out, &end, 10);
@@ -140,44 +79,19 @@ static int64_t psql_count(const char *uri, const char *table)
 static void checkpoint(const job *j)
 {
     if (j->uri_admin)
-        psql1(j->uri_admin, "CHECKPOINT");
+        bench_psql1(j->uri_admin, "CHECKPOINT");
 }
 
 static void drop_schema(const char *uri, const char *schema)
 {
     char sql[256];
     snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS \"%s\" CASCADE", schema);
-    psql1(uri, sql);
+    bench_psql1(uri, sql);
     snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS \"%s_staging\" CASCADE", schema);
-    psql1(uri, sql);
+    bench_psql1(uri, sql);
 }
 
-static int pg_server(const char *cmd, const char *dir)
-{
-    char script[4200], watch[32];
-    snprintf(script, sizeof(script), "%s/tests/support/pg_server.sh", DLTC_SOURCE_DIR);
-    /* the script's watchdog stops the server when this process goes away */
-    snprintf(watch, sizeof(watch), "%ld", (long)getpid());
-    setenv("DLTC_PG_WATCH_PID", watch, 1);
-    char *argv[] = {"bash", script, (char *)cmd, (char *)dir, NULL};
-    return run_cmd(argv, NULL, 0);
-}
 
-/* The first line of DIR/name into out (malloc'd), or NULL. */
-static char *read_line(const char *dir, const char *name)
-{
-    char path[4200], line[1024];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    char *r = fgets(line, sizeof(line), f) ? line : NULL;
-    fclose(f);
-    if (!r)
-        return NULL;
-    line[strcspn(line, "\r\n")] = '\0';
-    return line[0] ? strdup(line) : NULL;
-}
 
 /* ---- phases ---- */
 
@@ -245,7 +159,7 @@ static int phase_copy(bench_result *res, void *payload)
     snprintf(cmd, sizeof(cmd), "\\copy %s FROM '%s' (FORMAT binary)", table, j->binfile);
     const char *c = cmd;
     double t0 = bench_now();
-    int rc = psql(j->uri, &c, 1, NULL, 0);
+    int rc = bench_psql(j->uri, &c, 1, NULL, 0);
     res->seconds = bench_now() - t0;
     if (rc != 0) {
         snprintf(res->error, sizeof(res->error), "psql \\copy FROM binary exited with %d", rc);
@@ -283,7 +197,7 @@ static int prepare_reference(const job *j)
              s, s);
     snprintf(out, sizeof(out), "\\copy \"%s\".flat TO '%s' (FORMAT binary)", s, j->binfile);
     const char *cmds[] = {drop, create, raw, in, ins, out, drop};
-    return psql(j->uri, cmds, sizeof(cmds) / sizeof(cmds[0]), NULL, 0);
+    return bench_psql(j->uri, cmds, sizeof(cmds) / sizeof(cmds[0]), NULL, 0);
 }
 
 /* ---- measuring ---- */
@@ -315,7 +229,7 @@ static int before_copy(job *j, uint64_t run)
              "CREATE SCHEMA \"%s\"; CREATE TABLE \"%s\".flat " REF_COLUMNS, j->ref_schema,
              j->ref_schema);
     const char *cmds[] = {drop, create};
-    if (psql(j->uri, cmds, 2, NULL, 0) != 0) {
+    if (bench_psql(j->uri, cmds, 2, NULL, 0) != 0) {
         fprintf(stderr, "  cannot create the reference table\n");
         return -1;
     }
@@ -427,8 +341,8 @@ int main(int argc, char **argv)
         uri = strdup(uri_opt);
         uri_admin = admin_opt ? strdup(admin_opt) : NULL;
     } else if (fixture && *fixture) {
-        uri = read_line(fixture, "uri");
-        uri_admin = read_line(fixture, "uri_admin");
+        uri = bench_read_line(fixture, "uri");
+        uri_admin = bench_read_line(fixture, "uri_admin");
         if (!uri) {
             fprintf(stderr, "bench-load-postgres: no %s/uri (is the postgres fixture up?)\n",
                     fixture);
@@ -444,13 +358,13 @@ int main(int argc, char **argv)
         }
         chmod(server_dir, 0755);
         fprintf(stderr, "bench-load-postgres: starting a throwaway server in %s\n", server_dir);
-        if (pg_server("start", server_dir) != 0) {
+        if (bench_pg_server("start", server_dir) != 0) {
             fprintf(stderr, "bench-load-postgres: pg_server.sh start failed\n");
             bench_rmtree(server_dir);
             return 1;
         }
-        uri = read_line(server_dir, "uri");
-        uri_admin = read_line(server_dir, "uri_admin");
+        uri = bench_read_line(server_dir, "uri");
+        uri_admin = bench_read_line(server_dir, "uri_admin");
     }
     j.uri = uri;
     j.uri_admin = uri_admin;
@@ -458,7 +372,7 @@ int main(int argc, char **argv)
     char version[128] = "?";
     {
         const char *c = "SHOW server_version";
-        if (!uri || psql(uri, &c, 1, version, sizeof(version)) != 0) {
+        if (!uri || bench_psql(uri, &c, 1, version, sizeof(version)) != 0) {
             fprintf(stderr, "bench-load-postgres: cannot connect with psql\n");
             failed = 1;
             goto out;
@@ -548,7 +462,7 @@ int main(int argc, char **argv)
 
 out:
     if (server_dir[0]) {
-        pg_server("stop", server_dir);
+        bench_pg_server("stop", server_dir);
         bench_rmtree(server_dir);
     }
     free(uri);

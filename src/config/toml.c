@@ -42,6 +42,7 @@
 #include "common/hash.h"
 #include "common/time.h"
 #include "formats/json.h"
+#include "common/hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -484,17 +485,6 @@ static int put_utf8(parser *c, dltc_buf *b, uint32_t cp)
     return put(c, b, u, n);
 }
 
-static int hex_value(uchar ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* An escape at c->p (the backslash) of a basic string. `ml`: a line-ending backslash is
  * allowed. */
 static int parse_escape(parser *c, dltc_buf *b, int ml, const uchar *open)
@@ -524,7 +514,7 @@ static int parse_escape(parser *c, dltc_buf *b, int ml, const uchar *open)
         uint32_t cp = 0;
         c->p++;
         for (int i = 0; i < n; i++, c->p++) {
-            int h = c->p < c->end ? hex_value(*c->p) : -1;
+            int h = c->p < c->end ? dltc__hex_digit(*c->p) : -1;
             if (h < 0)
                 return fail(c, esc, DLTC_EPARSE, "\\%c escape needs %d hex digits", e, n);
             cp = (cp << 4) | (uint32_t)h;
@@ -718,11 +708,11 @@ static int scan_digits(parser *c, const uchar **pp, const uchar *e, int radix, c
     int prev_digit = 0;
     while (p < e) {
         uchar ch = *p;
-        int d = hex_value(ch);
+        int d = dltc__hex_digit(ch);
         if (d >= 0 && d < radix) {
             prev_digit = 1;
         } else if (ch == '_') {
-            if (!prev_digit || p + 1 >= e || hex_value(p[1]) < 0 || hex_value(p[1]) >= radix)
+            if (!prev_digit || p + 1 >= e || dltc__hex_digit(p[1]) < 0 || dltc__hex_digit(p[1]) >= radix)
                 return fail(c, p, DLTC_EPARSE, "'_' must be between digits in %s", what);
             prev_digit = 0;
         } else {
@@ -758,7 +748,7 @@ static int parse_radix(parser *c, tnode *n, const uchar *s, const uchar *e)
     for (const uchar *q = s + 2; q < e; q++) {
         if (*q == '_')
             continue;
-        uint64_t d = (uint64_t)hex_value(*q);
+        uint64_t d = (uint64_t)dltc__hex_digit(*q);
         if (v > ((uint64_t)INT64_MAX - d) / (uint64_t)radix)
             return fail(c, s, DLTC_EPARSE, "integer out of range (int64)");
         v = v * (uint64_t)radix + d;

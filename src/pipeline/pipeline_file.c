@@ -35,24 +35,6 @@ static const char *const PIPELINE_KEYS[] = {"name", "destination", "dataset_name
 static const char *const DESTINATIONS[] = {"duckdb", "motherduck", "postgres", "filesystem",
                                            NULL};
 
-static int check_one_of(dltc__cfg_check *c, const char *key, const char *v,
-                        const char *const *allowed)
-{
-    if (!v)
-        return 0;
-    char list[256];
-    size_t n = 0;
-    list[0] = '\0';
-    for (const char *const *a = allowed; *a; a++) {
-        if (!strcmp(*a, v))
-            return 0;
-        if (n < sizeof(list))
-            n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", a == allowed ? "" : ", ",
-                                  *a);
-    }
-    return dltc__cfg_fail(c, key, "unknown value \"%s\" (%s)", v, list);
-}
-
 static int check_tree(dltc_pipeline_file *f)
 {
     dltc__cfg_check c = {&f->origin, DLTC_BUF_INIT, &f->keep};
@@ -72,17 +54,17 @@ static int check_tree(dltc_pipeline_file *f)
     if (!rc && (!f->name || !*f->name))
         rc = dltc__cfg_fail(&c, "name", "missing: the pipeline needs a name");
     if (!rc && !(rc = dltc__cfg_str(&c, pl, "destination", &f->destination)))
-        rc = check_one_of(&c, "destination", f->destination, DESTINATIONS);
+        rc = dltc__cfg_one_of(&c, "destination", f->destination, DESTINATIONS);
     if (!rc) rc = dltc__cfg_str(&c, pl, "dataset_name", &f->dataset);
     if (!rc) rc = dltc__cfg_str(&c, pl, "pipelines_dir", &f->pipelines_dir);
     if (!rc) rc = dltc__cfg_str(&c, pl, "credentials", &f->credentials);
     static const char *const formats[] = {"jsonl", "parquet", "csv", "insert_values", NULL};
     if (!rc && !(rc = dltc__cfg_str(&c, pl, "loader_file_format", &f->format)))
-        rc = check_one_of(&c, "loader_file_format", f->format, formats);
+        rc = dltc__cfg_one_of(&c, "loader_file_format", f->format, formats);
     static const char *const replace[] = {"truncate-and-insert", "insert-from-staging",
                                           "staging-optimized", NULL};
     if (!rc && !(rc = dltc__cfg_str(&c, pl, "replace_strategy", &f->replace)))
-        rc = check_one_of(&c, "replace_strategy", f->replace, replace);
+        rc = dltc__cfg_one_of(&c, "replace_strategy", f->replace, replace);
     dltc__cfg_pop(&c, mark);
 
     /* [[sources]] (a list) or one [source] */
@@ -119,7 +101,7 @@ static int check_tree(dltc_pipeline_file *f)
                                           "filesystem");
         static const char *const types[] = {"rest_api", "sql_database", "filesystem", NULL};
         if (!rc)
-            rc = check_one_of(&c, "type", type, types);
+            rc = dltc__cfg_one_of(&c, "type", type, types);
         for (size_t j = 0; !rc && j < i; j++)
             if (!strcmp(f->source_names[j], name ? name : type))
                 rc = dltc__cfg_fail(&c, name ? "name" : "type",

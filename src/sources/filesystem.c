@@ -13,6 +13,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "sources/readers.h"
+#include "common/hex.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -33,17 +34,6 @@
 
 /* ---- file:// URLs ---- */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int dltc__filesystem_url_path(const char *url, char **out)
 {
     *out = NULL;
@@ -59,7 +49,7 @@ int dltc__filesystem_url_path(const char *url, char **out)
     int rc = 0;
     for (; *p && !rc; p++) {
         int hi, lo;
-        if (*p == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0) {
+        if (*p == '%' && (hi = dltc__hex_digit(p[1])) >= 0 && (lo = dltc__hex_digit(p[2])) >= 0) {
             if (!hi && !lo)
                 rc = dltc__error_set(DLTC_EINVALID, "%s: %%00 in a file URL", url);
             else

@@ -261,8 +261,8 @@ static int member_columns(dltc__cfg_check *c, const dltc_value *obj, const char 
     return rc;
 }
 
-static int check_enum(dltc__cfg_check *c, const char *key, const char *v,
-                      const char *const *allowed)
+int dltc__cfg_one_of(dltc__cfg_check *c, const char *key, const char *v,
+                     const char *const *allowed)
 {
     if (!v)
         return 0;
@@ -274,7 +274,7 @@ static int check_enum(dltc__cfg_check *c, const char *key, const char *v,
     list[0] = '\0';
     for (const char *const *a = allowed; *a && n < sizeof(list); a++)
         n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", a == allowed ? "" : ", ", *a);
-    return dltc__cfg_fail(c, key, "\"%s\" is not one of: %s", v, list);
+    return dltc__cfg_fail(c, key, "unknown value \"%s\" (%s)", v, list);
 }
 
 /* ---- resource hints shared by the sources ---- */
@@ -290,7 +290,7 @@ static int hint_disposition(dltc__cfg_check *c, const dltc_value *obj, dltc_reso
         return 0;
     if (v->type == DLTC_TYPE_STRING) {
         ro->write_disposition = v->u.s;
-        return check_enum(c, "write_disposition", v->u.s, DISPOSITIONS);
+        return dltc__cfg_one_of(c, "write_disposition", v->u.s, DISPOSITIONS);
     }
     if (v->type != DLTC_TYPE_OBJECT)
         return dltc__cfg_fail(c, "write_disposition", "expected a string or a table, found %s",
@@ -305,9 +305,9 @@ static int hint_disposition(dltc__cfg_check *c, const dltc_value *obj, dltc_reso
     if (!rc && !ro->write_disposition)
         rc = dltc__cfg_fail(c, NULL, "needs \"disposition\"");
     if (!rc)
-        rc = check_enum(c, "disposition", ro->write_disposition, DISPOSITIONS);
+        rc = dltc__cfg_one_of(c, "disposition", ro->write_disposition, DISPOSITIONS);
     if (!rc)
-        rc = check_enum(c, "strategy", ro->merge_strategy, STRATEGIES);
+        rc = dltc__cfg_one_of(c, "strategy", ro->merge_strategy, STRATEGIES);
     dltc__cfg_pop(c, mark);
     return rc;
 }
@@ -348,7 +348,7 @@ static int hints(dltc__cfg_check *c, const dltc_value *obj, dltc_resource_option
     }
     static const char *const formats[] = {"jsonl", "parquet", "csv", "insert_values", NULL};
     if (!rc && (rc = dltc__cfg_str(c, obj, "file_format", &ro->file_format)) == 0)
-        rc = check_enum(c, "file_format", ro->file_format, formats);
+        rc = dltc__cfg_one_of(c, "file_format", ro->file_format, formats);
     return rc;
 }
 
@@ -389,9 +389,9 @@ static int incremental(dltc__cfg_check *c, const dltc_value *v, const char *fixe
     static const char *const missing[] = {"raise", "include", "exclude", NULL};
     static const char *const range[] = {"open", "closed", NULL};
     if (!rc && !(rc = dltc__cfg_str(c, v, "last_value_func", &io->last_value_func)))
-        rc = check_enum(c, "last_value_func", io->last_value_func, lvf);
+        rc = dltc__cfg_one_of(c, "last_value_func", io->last_value_func, lvf);
     if (!rc && !(rc = dltc__cfg_str(c, v, "row_order", &io->row_order)))
-        rc = check_enum(c, "row_order", io->row_order, order);
+        rc = dltc__cfg_one_of(c, "row_order", io->row_order, order);
     if (!rc)
         rc = member_columns(c, v, "primary_key", &io->primary_key);
     const dltc_value *lag = member(v, "lag");
@@ -405,11 +405,11 @@ static int incremental(dltc__cfg_check *c, const dltc_value *v, const char *fixe
     }
     if (!rc && !(rc = dltc__cfg_str(c, v, "on_cursor_value_missing",
                                     &io->on_cursor_value_missing)))
-        rc = check_enum(c, "on_cursor_value_missing", io->on_cursor_value_missing, missing);
+        rc = dltc__cfg_one_of(c, "on_cursor_value_missing", io->on_cursor_value_missing, missing);
     if (!rc && !(rc = dltc__cfg_str(c, v, "range_start", &io->range_start)))
-        rc = check_enum(c, "range_start", io->range_start, range);
+        rc = dltc__cfg_one_of(c, "range_start", io->range_start, range);
     if (!rc && !(rc = dltc__cfg_str(c, v, "range_end", &io->range_end)))
-        rc = check_enum(c, "range_end", io->range_end, range);
+        rc = dltc__cfg_one_of(c, "range_end", io->range_end, range);
     if (!rc)
         *out = io;
     return rc;
@@ -591,10 +591,10 @@ static int sql_database_source(dltc_source **out, dltc__cfg_check *c, const dltc
         chunk <= 0)
         rc = dltc__cfg_fail(c, "chunk_size", "expected a positive integer");
     if (!rc && !(rc = dltc__cfg_str(c, e, "reflection_level", &level)))
-        rc = check_enum(c, "reflection_level", level, levels);
+        rc = dltc__cfg_one_of(c, "reflection_level", level, levels);
     /* every backend reads the same way here (typed values, straight to load files) */
     if (!rc && !(rc = dltc__cfg_str(c, e, "backend", &backend)))
-        rc = check_enum(c, "backend", backend, backends);
+        rc = dltc__cfg_one_of(c, "backend", backend, backends);
     if (!rc)
         rc = dltc__cfg_table(c, e, "tables", &tables);
     /* check every table entry before connecting */
@@ -732,7 +732,7 @@ static int filesystem_source(dltc_source **out, dltc__cfg_check *c, const dltc_v
     }
     if (!rc) rc = dltc__cfg_bool(c, e, "extract_content", &fo->extract_content);
     if (!rc && !(rc = dltc__cfg_str(c, e, "format", &format)))
-        rc = check_enum(c, "format", format, formats);
+        rc = dltc__cfg_one_of(c, "format", format, formats);
     int64_t chunk = 0;
     if (!rc && !(rc = dltc__cfg_int(c, e, "chunk_size", &chunk)) && member(e, "chunk_size")) {
         if (chunk <= 0)

@@ -43,6 +43,9 @@ typedef struct {
 int dltc__cfg_fail(dltc__cfg_check *c, const char *key, const char *fmt, ...) DLTC_PRINTF(3, 4);
 /* Fails naming the first key of `obj` not in the NULL-terminated `allowed`. */
 int dltc__cfg_known_keys(dltc__cfg_check *c, const dltc_value *obj, const char *const *allowed);
+/* Fails unless `v` (NULL: fine) is one of the NULL-terminated `allowed`, listing them. */
+int dltc__cfg_one_of(dltc__cfg_check *c, const char *key, const char *v,
+                     const char *const *allowed);
 /* Optional members of a given type (absent: *out untouched, 0). Strings are lent from the
  * tree; a string list also accepts one string. */
 int dltc__cfg_str(dltc__cfg_check *c, const dltc_value *obj, const char *key, const char **out);

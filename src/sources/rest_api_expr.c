@@ -11,6 +11,7 @@
 #include "common/time.h"
 #include "extract/incremental.h"
 #include "formats/json.h"
+#include "common/hex.h"
 
 #include <errno.h>
 #include <math.h>
@@ -133,17 +134,6 @@ static const char *tok_name(int t)
     return names[t];
 }
 
-static int hexv(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int put_utf8(dltc_buf *b, uint32_t cp)
 {
     char u[4];
@@ -207,7 +197,7 @@ static int lex_quoted(parser *p, char q, const char **out, size_t *outlen)
         case 'u': {
             uint32_t cp = 0;
             for (int k = 0; k < 4; k++) {
-                int h = p->i < p->len ? hexv((unsigned char)p->s[p->i]) : -1;
+                int h = p->i < p->len ? dltc__hex_digit((unsigned char)p->s[p->i]) : -1;
                 if (h < 0)
                     return dltc__buf_free(&b), perr(p, p->i, "%s", "\\u needs 4 hex digits");
                 cp = cp * 16 + (uint32_t)h;

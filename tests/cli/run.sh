@@ -146,7 +146,7 @@ run bad1.toml
 one_line_error 'bad1.toml:3: pipeline.destinaton: unknown key' && ok || bad "unknown key: $(cat "$out")"
 printf 'pipeline:\n  name: bad\nsources:\n  - type: rest_apii\n' > bad2.yaml
 run bad2.yaml
-one_line_error 'bad2.yaml:4: sources[0].type: unknown value "rest_apii"' && ok || bad "unknown source type: $(cat "$out")"
+one_line_error 'bad2.yaml:4: sources[0].type: unknown value "rest_apii" (rest_api, sql_database, filesystem)' && ok || bad "unknown source type: $(cat "$out")"
 sed 's/^path = "issues"$/path = "issues"\npaginator = { type = "nosuch" }/' gh.toml > bad3.toml
 line=$(grep -n 'nosuch' bad3.toml | cut -d: -f1)
 run bad3.toml

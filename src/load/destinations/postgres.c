@@ -47,6 +47,7 @@
 #include "formats/json_scan.h"
 #include "load/rows.h"
 #include "load/sql.h"
+#include "common/hex.h"
 
 #if defined(__has_include)
 #if __has_include(<libpq-fe.h>)
@@ -791,17 +792,6 @@ static int parse_pg_time(const char *s, size_t len, int with_tz, int64_t *us)
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* An integer text: INT when it fits int64, else BIGINT digits. 1 when s is not one. */
 static int set_integer(dltc_rows *rows, dltc_value *v, const char *s, size_t len)
 {
@@ -905,7 +895,7 @@ static int convert_cell(dltc_rows *rows, dltc_value *v, const qcol *c, const cha
             if (!p)
                 return DLTC_ENOMEM;
             for (size_t k = 0; k < n; k++) {
-                int hi = hexval(s[2 + 2 * k]), lo = hexval(s[3 + 2 * k]);
+                int hi = dltc__hex_digit(s[2 + 2 * k]), lo = dltc__hex_digit(s[3 + 2 * k]);
                 if (hi < 0 || lo < 0)
                     return dltc__error_set(DLTC_EPARSE, "invalid bytea text from the server");
                 p[k] = (char)(hi << 4 | lo);
@@ -2432,7 +2422,7 @@ static int hex4(const unsigned char *p, unsigned *out)
 {
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hexval((char)p[i]);
+        int h = dltc__hex_digit((char)p[i]);
         if (h < 0)
             return -1;
         v = v << 4 | (unsigned)h;
@@ -3683,14 +3673,14 @@ static int iv_row_to_copy(dltc_buf *out, const char *s, size_t len, const pkind 
                     case 'b': c = '\b'; break;
                     case 'f': c = '\f'; break;
                     case 'x': {
-                        int h1 = i < len ? hexval(s[i]) : -1;
+                        int h1 = i < len ? dltc__hex_digit(s[i]) : -1;
                         if (h1 < 0) {
                             c = 'x';
                             break;
                         }
                         int v = h1;
                         i++;
-                        int h2 = i < len ? hexval(s[i]) : -1;
+                        int h2 = i < len ? dltc__hex_digit(s[i]) : -1;
                         if (h2 >= 0) {
                             v = v * 16 + h2;
                             i++;

@@ -147,7 +147,7 @@ static void source_errors(void **state)
         const char *entry, *message;
     } cases[] = {
         {"type = \"filesystem\"\nbucket_url = \"x\"\nformat = \"xml\"\n",
-         "p.toml:7: sources[0].format: \"xml\" is not one of: csv, csv_duckdb, jsonl, parquet"},
+         "p.toml:7: sources[0].format: unknown value \"xml\" (csv, csv_duckdb, jsonl, parquet)"},
         {"type = \"filesystem\"\nbucket_url = \"x\"\nincremental = 3\n",
          "p.toml:7: sources[0].incremental: expected true/false or a table, found an integer"},
         {"type = \"filesystem\"\nbucket_url = \"x\"\nincremental = { cursor_path = \"x\" }\n",
