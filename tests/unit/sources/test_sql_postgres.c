@@ -15,51 +15,13 @@
 #include "dltc/dltc.h"
 #include "dltc/sql_database.h"
 #include "load/destination.h"
+#include "count_alloc.h"
 #include "testutil.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-/* ---- a counting allocator for the library (installed in main, before any dltc call) ---- */
-
-static size_t g_live, g_peak;
-
-static void *count_malloc(size_t n, void *payload)
-{
-    (void)payload;
-    size_t *p = malloc(n + 16);
-    if (!p)
-        return NULL;
-    p[0] = n;
-    size_t live = __atomic_add_fetch(&g_live, n, __ATOMIC_RELAXED);
-    if (live > __atomic_load_n(&g_peak, __ATOMIC_RELAXED))
-        __atomic_store_n(&g_peak, live, __ATOMIC_RELAXED);
-    return (char *)p + 16;
-}
-
-static void count_free(void *ptr, void *payload)
-{
-    (void)payload;
-    if (!ptr)
-        return;
-    size_t *p = (size_t *)((char *)ptr - 16);
-    __atomic_sub_fetch(&g_live, p[0], __ATOMIC_RELAXED);
-    free(p);
-}
-
-static void *count_realloc(void *ptr, size_t n, void *payload)
-{
-    if (!ptr)
-        return count_malloc(n, payload);
-    size_t old = ((size_t *)((char *)ptr - 16))[0];
-    void *q = count_malloc(n, payload);
-    if (!q)
-        return NULL;
-    memcpy(q, ptr, old < n ? old : n);
-    count_free(ptr, payload);
-    return q;
-}
 
 /* ---- the server ---- */
 
@@ -835,11 +797,11 @@ static size_t load_big(fx *f, size_t chunk)
     dltc_source *src;
     assert_int_equal(dltc_source_new(&src, "sqlpg"), 0);
     assert_int_equal(dltc_source_add(src, r), 0);
-    size_t base = __atomic_load_n(&g_live, __ATOMIC_RELAXED);
-    __atomic_store_n(&g_peak, base, __ATOMIC_RELAXED);
+    size_t base = __atomic_load_n(&tu_live, __ATOMIC_RELAXED);
+    __atomic_store_n(&tu_peak, base, __ATOMIC_RELAXED);
     if (dltc_pipeline_run_source(f->p, src, NULL))
         fail_msg("run: %s", dltc_error_last()->message);
-    size_t peak = __atomic_load_n(&g_peak, __ATOMIC_RELAXED) - base;
+    size_t peak = __atomic_load_n(&tu_peak, __ATOMIC_RELAXED) - base;
     dltc_source_free(src);
     assert_int_equal(scalar(f->p, "SELECT count(*) FROM big"), 100000);
     assert_int_equal(scalar(f->p, "SELECT sum(id) FROM big"), 5000050000LL);
@@ -869,8 +831,7 @@ static void big_table_bounded_memory(void **state)
 
 int main(void)
 {
-    dltc_allocator a = {count_malloc, count_realloc, count_free, NULL};
-    dltc_allocator_set(&a);
+    tu_count_alloc_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(types_and_values, setup, teardown),
         cmocka_unit_test_setup_teardown(reflection_levels, setup, teardown),
