@@ -72,11 +72,14 @@ def test_sql_database_postgres(workdir):
 
     uri = pg_uri()
     schema = "py_sql_%d" % os.getpid()
+    # psql is a program of its own: not under the sanitizer runtime preloaded for Python
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS")}
     subprocess.run(["psql", uri, "-q", "-c",
                     "create schema %s; create table %s.t (id bigint primary key, v text, "
                     "n numeric(8,3), at timestamptz); insert into %s.t select g, 'v' || g, g / 7.0, "
                     "'2024-01-01'::timestamptz + g * interval '1 hour' from "
-                    "generate_series(1, 1000) g" % (schema, schema, schema)], check=True)
+                    "generate_series(1, 1000) g" % (schema, schema, schema)], check=True, env=env,
+                   timeout=60)
     try:
         pipeline = dlt.pipeline("sql_pg", destination="duckdb", dataset_name="pg")
         pipeline.run(sql_database(uri, schema=schema, chunk_size=100))
@@ -85,7 +88,8 @@ def test_sql_database_postgres(workdir):
                                 "where table_name = 't'"))
         assert t["n"] == "DECIMAL(8,3)" and t["at"] == "TIMESTAMP WITH TIME ZONE"
     finally:
-        subprocess.run(["psql", uri, "-q", "-c", "drop schema %s cascade" % schema])
+        subprocess.run(["psql", uri, "-q", "-c", "drop schema %s cascade" % schema], env=env,
+                       timeout=60)
 
 
 def test_filesystem_readers(workdir):
