@@ -62,8 +62,26 @@ as_pg() {
 bindir=$(find_bindir)
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
-data="$dir/data"
-log="$dir/server.log"
+
+# Where the server keeps its data and socket: DIR itself when the postgres user can reach it,
+# else (root with a clone under a 0700 folder, e.g. /root or a mktemp -d) a 0711 temp dir
+# that user owns, named in DIR/server_dir. The uri files stay in DIR either way.
+sdir=$dir
+if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$dir" 2>/dev/null; then
+    sdir=$(cat "$dir/server_dir" 2>/dev/null || true)
+    if [ -z "$sdir" ] || [ ! -d "$sdir" ]; then
+        if [ "$cmd" = stop ]; then
+            sdir=$dir
+        else
+            sdir=$(mktemp -d "${TMPDIR:-/tmp}/dltc-pg.XXXXXX")
+            chmod 0711 "$sdir"
+            chown postgres: "$sdir"
+            echo "$sdir" >"$dir/server_dir"
+        fi
+    fi
+fi
+data="$sdir/data"
+log="$sdir/server.log"
 
 # A live process (a killed postmaster may linger as a zombie where nothing reaps orphans).
 alive() {
@@ -76,10 +94,10 @@ running() {
     local pid port
     pid=$(sed -n 1p "$data/postmaster.pid" 2>/dev/null || true)
     port=$(sed -n 4p "$data/postmaster.pid" 2>/dev/null || true)
-    alive "$pid" && [ -n "$port" ] && "$bindir/pg_isready" -q -h "$dir" -p "$port" >/dev/null 2>&1
+    alive "$pid" && [ -n "$port" ] && "$bindir/pg_isready" -q -h "$sdir" -p "$port" >/dev/null 2>&1
 }
 
-stop_server() {
+stop_server() { # [keep]: keep the server's own dir (a start clearing leftovers)
     if running; then
         as_pg "$bindir/pg_ctl" -D "$data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
     fi
@@ -102,7 +120,10 @@ stop_server() {
         fi
     fi
     rm -rf "$data" "$dir/watchdog.pid" "$dir/uri" "$dir/uri_admin" "$dir/port"
-    rm -f "$dir"/.s.PGSQL.* # left by a server that was killed
+    rm -f "$sdir"/.s.PGSQL.* # left by a server that was killed
+    if [ "$sdir" != "$dir" ] && [ "${1:-}" != keep ]; then
+        rm -rf "$sdir" "$dir/server_dir"
+    fi
 }
 
 if [ "$cmd" = stop ]; then
@@ -113,12 +134,12 @@ fi
 if running && [ -s "$dir/uri" ] && [ -s "$dir/uri_admin" ]; then
     exit 0 # idempotent: the server is up
 fi
-stop_server # leftovers of a killed run
+stop_server keep # leftovers of a killed run
 
 if [ "$(id -u)" -eq 0 ]; then
-    chown postgres: "$dir"
+    chown postgres: "$sdir"
 fi
-chmod 0755 "$dir"
+[ "$sdir" = "$dir" ] && chmod 0755 "$dir"
 
 fail() {
     echo "pg_server.sh: $*" >&2
@@ -155,7 +176,7 @@ EOF
 cat >>"$data/postgresql.conf" <<EOF
 # ---- pg_server.sh: a disposable test server ----
 listen_addresses = '127.0.0.1'
-unix_socket_directories = '$dir'
+unix_socket_directories = '$sdir'
 unix_socket_permissions = 0777
 password_encryption = 'scram-sha-256'
 fsync = off
@@ -193,7 +214,7 @@ done
 [ -n "$port" ] || fail "no free port found"
 
 psql_admin() {
-    as_pg "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U dltc -d postgres "$@"
+    as_pg "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$sdir" -p "$port" -U dltc -d postgres "$@"
 }
 psql_admin -c "CREATE ROLE loader LOGIN PASSWORD 'loader-pw-123'" \
     -c "CREATE DATABASE dltc OWNER loader" >/dev/null 2>"$dir/setup.err" ||
