@@ -1094,7 +1094,7 @@ static int parse_array(parser *c, tnode *arr)
             c->p++;
             return 0;
         }
-        tnode *item;
+        tnode *item = NULL;
         if ((rc = node_new(c, arr, NULL, 0, c->p, &item)) != 0)
             return rc;
         if ((rc = parse_value(c, item)) != 0)
@@ -1288,7 +1288,7 @@ static int parse_header(parser *c)
             return fail(c, k->at, DLTC_EPARSE, "key '%s' is already %s, not an array of tables",
                         path, kind_name(n));
         }
-        tnode *elem;
+        tnode *elem = NULL;
         if ((rc = node_new(c, n, NULL, 0, k->at, &elem)) != 0 ||
             (rc = make_container(c, elem, DLTC_TYPE_OBJECT, K_HEADER, k->at)) != 0)
             return rc;

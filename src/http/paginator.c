@@ -611,7 +611,7 @@ static int new_kind(dltc_paginator **out, int kind)
 
 static int from_name(dltc_paginator **out, const char *name, size_t len)
 {
-    int kind, rc = kind_of(name, len, &kind);
+    int kind = K_AUTO, rc = kind_of(name, len, &kind);
     if (rc)
         return rc;
     if (kind == K_OFFSET)

@@ -36,7 +36,7 @@ int dltc__contract_from_value(const dltc_value *v, const char *where, dltc_contr
 {
     memset(out, 0, sizeof(*out));
     if (v->type == DLTC_TYPE_STRING) {
-        uint8_t m;
+        uint8_t m = 0;
         int rc = mode_of(v, where, NULL, &m);
         if (rc)
             return rc;

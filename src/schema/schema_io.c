@@ -330,7 +330,7 @@ static int write_sorted(dltc_buf *b, const dltc_value *v, int top, int depth)
         return dltc__buf_putc(b, ']');
     }
     if (v->type != DLTC_TYPE_OBJECT) return write_leaf(b, v);
-    const dltc_member **m;
+    const dltc_member **m = NULL;
     if ((rc = sorted_members(v, &m))) return rc;
     rc = dltc__buf_putc(b, '{');
     int first = 1;
@@ -364,7 +364,7 @@ int dltc__schema_dom_hash(const dltc_value *doc, char out[DLTC_SCHEMA_HASH_LEN +
     /* then table names (sorted) each followed by its column names in stored order */
     const dltc_value *tables = get(doc, "tables");
     if (tables && tables->type == DLTC_TYPE_OBJECT) {
-        const dltc_member **m;
+        const dltc_member **m = NULL;
         if ((rc = sorted_members(tables, &m))) {
             uint8_t discard[32];
             dltc__sha3_final(h, discard);

@@ -202,7 +202,7 @@ int dltc_filesystem_reader(dltc_resource **out, const char *name, dltc_resource 
         o = &def;
     if (o->version != DLTC_READER_OPTIONS_VERSION)
         return dltc__error_set(DLTC_EINVALID, "reader options: version mismatch");
-    dltc__read_format f;
+    dltc__read_format f = (dltc__read_format)0;
     int rc = dltc__reader_format(format, &f);
     if (rc)
         return rc;

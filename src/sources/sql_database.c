@@ -998,7 +998,7 @@ static int prepare_table(sqlres *r, col_list *l, const dltc_sql_table_options *o
 static int table_resource(dltc_resource **out, dltc_sql_database *db, const char *table,
                           const dltc_sql_table_options *o)
 {
-    int level;
+    int level = 1;
     int rc = parse_level(o->reflection_level, &level);
     if (rc)
         return rc;
@@ -1108,7 +1108,7 @@ int dltc_sql_database_source(dltc_source **out, dltc_sql_database *db, const cha
                                o->version);
     if (!db)
         return dltc__error_set(DLTC_EINVALID, "sql_database: a database is needed");
-    int level;
+    int level = 1;
     int rc = parse_level(o->reflection_level, &level);
     if (rc)
         return rc;

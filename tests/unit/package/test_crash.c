@@ -34,7 +34,7 @@ static void job_content(char *out, size_t cap, int i)
 
 static int write_plain(const char *dir, const char *name, const char *text)
 {
-    char p[4096];
+    char p[8192];
     snprintf(p, sizeof(p), "%s/%s", dir, name);
     int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)

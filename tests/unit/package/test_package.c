@@ -64,7 +64,7 @@ static void reopen(fixture *f)
 
 static void put(const char *dir, const char *name, const char *text)
 {
-    char p[4096];
+    char p[8192];
     snprintf(p, sizeof(p), "%s/%s", dir, name);
     assert_int_equal(tu_write_file(p, text, strlen(text)), 0);
 }
