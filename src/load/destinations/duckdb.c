@@ -160,9 +160,36 @@ DLTC_DUCKDB_FUNCTIONS(DLTC_DECLARE)
 static pthread_once_t g_load_once = PTHREAD_ONCE_INIT;
 static char g_load_error[512];
 
+/* An installed copy: <prefix>/lib/dltc/libduckdb.so beside the binary that holds this code
+ * (<prefix>/bin/dlt with the library linked in, or <prefix>/lib/libdltc.so), so an installed
+ * prefix works without the source tree and wherever it is moved to. */
+static int installed_copy(char *out, size_t cap)
+{
+    Dl_info info;
+    if (!dladdr((void *)installed_copy, &info) || !info.dli_fname || info.dli_fname[0] != '/')
+        return 0;
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", info.dli_fname);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return 0;
+    *slash = '\0';
+    static const char *const rel[] = {"/../lib/dltc/libduckdb.so", "/dltc/libduckdb.so",
+                                      "/../lib64/dltc/libduckdb.so"};
+    for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+        if ((size_t)snprintf(out, cap, "%s%s", dir, rel[i]) < cap && access(out, R_OK) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static void load_library(void)
 {
+    /* $DLTC_DUCKDB_LIB, else an installed copy, else the build's (third_party/duckdb) */
+    static char installed[4200];
     const char *path = getenv("DLTC_DUCKDB_LIB");
+    if ((!path || !*path) && installed_copy(installed, sizeof(installed)))
+        path = installed;
     if (!path || !*path)
         path = DLTC_DUCKDB_LIB_PATH;
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -174,7 +201,7 @@ static void load_library(void)
     }
 #define DLTC_RESOLVE(name)                                                                      \
     if (!g_load_error[0] && !(*(void **)&p_##name = dlsym(h, #name)))                           \
-        snprintf(g_load_error, sizeof(g_load_error), "%s: DuckDB function %s is missing", path,  \
+        snprintf(g_load_error, sizeof(g_load_error), "%.300s: DuckDB function %s is missing", path, \
                  #name);
     DLTC_DUCKDB_FUNCTIONS(DLTC_RESOLVE)
 #undef DLTC_RESOLVE
