@@ -46,10 +46,14 @@ struct rnode {
     long variant[DLTC_DT__COUNT];
     rnode **kids; /* open addressing by raw key */
     uint32_t nkids, capkids;
+    rnode **names; /* one kid per normalized name, open addressing by its hash */
+    uint32_t nnames, capnames;
+    uint64_t phash; /* hash of path */
     rnode *first_hint;
     rnode *next_hint;
     tstate *list_table;
     int8_t is_pk; /* -1 not known yet; root tables with key-hash ids only */
+    int8_t collides; /* a sibling key normalizes to the same name ("a_b" and "a-b") */
 };
 
 enum { SYS_LOAD_ID, SYS_ID, SYS_PARENT_ID, SYS_LIST_IDX, SYS_ROOT_ID, SYS__COUNT };
@@ -105,6 +109,7 @@ static void node_free(rnode *n)
             dltc__free(n->kids[i]);
         }
     dltc__free(n->kids);
+    dltc__free(n->names);
     dltc__free(n->raw);
     dltc__free(n->path);
     dltc__free(n->col);
@@ -200,6 +205,82 @@ static int kids_grow(rnode *n)
     return 0;
 }
 
+/* Index a new kid by its normalized name; a sibling with the same name ("a_b" and "a-b")
+ * marks both: the later value wins (emit_row). */
+static int note_name(rnode *parent, rnode *kid)
+{
+    if ((parent->nnames + 1) * 4 > parent->capnames * 3) {
+        uint32_t cap = parent->capnames ? parent->capnames * 2 : 8;
+        rnode **t = dltc__calloc(cap, sizeof(*t));
+        if (!t)
+            return dltc__error_oom();
+        for (uint32_t i = 0; i < parent->capnames; i++) {
+            rnode *c = parent->names[i];
+            if (!c)
+                continue;
+            uint32_t j = (uint32_t)c->phash & (cap - 1);
+            while (t[j])
+                j = (j + 1) & (cap - 1);
+            t[j] = c;
+        }
+        dltc__free(parent->names);
+        parent->names = t;
+        parent->capnames = cap;
+    }
+    kid->phash = dltc__hash_bytes(kid->path, kid->pathlen);
+    uint32_t mask = parent->capnames - 1, j = (uint32_t)kid->phash & mask;
+    for (; parent->names[j]; j = (j + 1) & mask) {
+        rnode *c = parent->names[j];
+        if (c->phash == kid->phash && c->pathlen == kid->pathlen &&
+            !memcmp(c->path, kid->path, c->pathlen)) {
+            c->collides = kid->collides = 1;
+            return 0;
+        }
+    }
+    parent->names[j] = kid;
+    parent->nnames++;
+    return 0;
+}
+
+/* The child of `parent` for raw key `key`, made when new (no hints touched). */
+static rnode *node_get(dltc_relational *r, rnode *parent, const char *key, uint32_t klen)
+{
+    uint64_t h = dltc__hash_bytes(key, klen);
+    if (parent->capkids) {
+        uint32_t mask = parent->capkids - 1;
+        for (uint32_t j = (uint32_t)h & mask; parent->kids[j]; j = (j + 1) & mask) {
+            rnode *c = parent->kids[j];
+            if (c->hash == h && c->rawlen == klen && memcmp(c->raw, key, klen) == 0)
+                return c;
+        }
+    }
+    if ((parent->nkids + 1) * 4 > parent->capkids * 3 && kids_grow(parent))
+        return NULL;
+    rnode *found = dltc__calloc(1, sizeof(*found));
+    if (!found) {
+        dltc__error_oom();
+        return NULL;
+    }
+    if (node_setup(r, found, parent, key, klen)) {
+        node_free(found);
+        dltc__free(found);
+        return NULL;
+    }
+    found->hash = h;
+    if (note_name(parent, found)) {
+        node_free(found);
+        dltc__free(found);
+        return NULL;
+    }
+    uint32_t mask = parent->capkids - 1;
+    uint32_t j = (uint32_t)h & mask;
+    while (parent->kids[j])
+        j = (j + 1) & mask;
+    parent->kids[j] = found;
+    parent->nkids++;
+    return found;
+}
+
 /* The child of `parent` for raw key `key`; `prev` is the sibling matched just before (NULL
  * for the first key of an object) and is used as the shape hint. */
 static rnode *node_child(dltc_relational *r, rnode *parent, rnode *prev, const char *key,
@@ -208,39 +289,9 @@ static rnode *node_child(dltc_relational *r, rnode *parent, rnode *prev, const c
     rnode *hint = prev ? prev->next_hint : parent->first_hint;
     if (hint && hint->rawlen == klen && memcmp(hint->raw, key, klen) == 0)
         return hint;
-    uint64_t h = dltc__hash_bytes(key, klen);
-    rnode *found = NULL;
-    if (parent->capkids) {
-        uint32_t mask = parent->capkids - 1;
-        for (uint32_t j = (uint32_t)h & mask; parent->kids[j]; j = (j + 1) & mask) {
-            rnode *c = parent->kids[j];
-            if (c->hash == h && c->rawlen == klen && memcmp(c->raw, key, klen) == 0) {
-                found = c;
-                break;
-            }
-        }
-    }
-    if (!found) {
-        if ((parent->nkids + 1) * 4 > parent->capkids * 3 && kids_grow(parent))
-            return NULL;
-        found = dltc__calloc(1, sizeof(*found));
-        if (!found) {
-            dltc__error_oom();
-            return NULL;
-        }
-        if (node_setup(r, found, parent, key, klen)) {
-            node_free(found);
-            dltc__free(found);
-            return NULL;
-        }
-        found->hash = h;
-        uint32_t mask = parent->capkids - 1;
-        uint32_t j = (uint32_t)h & mask;
-        while (parent->kids[j])
-            j = (j + 1) & mask;
-        parent->kids[j] = found;
-        parent->nkids++;
-    }
+    rnode *found = node_get(r, parent, key, klen);
+    if (!found)
+        return NULL;
     if (prev)
         prev->next_hint = found;
     else
@@ -496,9 +547,18 @@ static int node_value(dltc_relational *r, tstate *ts, rnode *n, const dltc_value
         return push_cell(r, ts, n->colidx, v);
     int pt = dltc__py_type(v);
     long *cache = &n->colidx;
-    /* a value of a type that already went to a variant goes straight there */
+    /* a value of a type that already went to a variant: its column first (a string that
+     * coerces, as dlt's coerce_row), else straight to the variant */
     if (pt > 0 && n->variant[pt] >= 0) {
         dltc_value out;
+        long main = n->colidx;
+        if (main >= 0 && ts->t->cols[main].data_type != DLTC_DT_UNSET) {
+            int rc = dltc__coerce_value(r->arena, &ts->t->cols[main], v, &out);
+            if (rc == 0)
+                return push_cell(r, ts, main, &out);
+            if (rc < 0)
+                return rc;
+        }
         int rc = dltc__coerce_value(r->arena, &ts->t->cols[n->variant[pt]], v, &out);
         if (rc == 0)
             return push_cell(r, ts, n->variant[pt], &out);
@@ -817,6 +877,36 @@ static int table_nesting(dltc_relational *r, dltc_table *root)
 
 /* One row of table `ts` from object `obj` (or a scalar `scalar` for lists of scalars).
  * parent_id NULL = a root row. */
+/* What a member becomes: 0 a value (a column), 1 a flattened dict, 2 a nested table. */
+static int member_kind(dltc_relational *r, tstate *ts, rnode *n, const dltc_value *v,
+                       int level)
+{
+    if ((v->type != DLTC_TYPE_OBJECT && v->type != DLTC_TYPE_ARRAY) || stays_json(r, ts, n, level))
+        return 0;
+    return v->type == DLTC_TYPE_OBJECT ? 1 : 2;
+}
+
+/* Member i, whose name a sibling key shares, gives way to a later member of the same object
+ * with that name and kind: dlt flattens into a dict, where the later key wins (dicts merge
+ * leaf by leaf, so a flattened dict never gives way). */
+static int overwritten(dltc_relational *r, tstate *ts, rnode *parent, const dltc_value *obj,
+                       uint32_t i, rnode *n, int level)
+{
+    int kind = member_kind(r, ts, n, &obj->u.obj[i].val, level);
+    if (kind == 1)
+        return 0;
+    for (uint32_t j = i + 1; j < obj->len; j++) {
+        const dltc_member *m = &obj->u.obj[j];
+        rnode *o = node_get(r, parent, m->key, m->klen);
+        if (!o)
+            return 0;
+        if (o != n && o->pathlen == n->pathlen && !memcmp(o->path, n->path, n->pathlen) &&
+            member_kind(r, ts, o, &m->val, level) == kind)
+            return 1;
+    }
+    return 0;
+}
+
 static int emit_row(dltc_relational *r, tstate *ts, const dltc_value *obj,
                     const dltc_value *scalar, int level, const char *parent_id, long idx,
                     const char *nested, const char *root_id_in, int propagate)
@@ -861,11 +951,19 @@ static int emit_row(dltc_relational *r, tstate *ts, const dltc_value *obj,
             rnode *prev = NULL;
             for (uint32_t i = 0; i < f.obj->len; i++) {
                 const dltc_member *m = &f.obj->u.obj[i];
+                uint32_t known = f.node->nkids;
                 rnode *n = node_child(r, f.node, prev, m->key, m->klen);
                 if (!n)
                     return dltc_error_last()->code;
                 prev = n;
+                /* a key seen the first time: its later siblings too, so that two keys
+                 * with one name are known before the first is written */
+                for (uint32_t j = i + 1; f.node->nkids > known && j < f.obj->len; j++)
+                    if (!node_get(r, f.node, f.obj->u.obj[j].key, f.obj->u.obj[j].klen))
+                        return dltc_error_last()->code;
                 const dltc_value *v = &m->val;
+                if (n->collides && overwritten(r, ts, f.node, f.obj, i, n, f.level))
+                    continue;
                 if ((v->type == DLTC_TYPE_OBJECT || v->type == DLTC_TYPE_ARRAY) &&
                     !stays_json(r, ts, n, f.level)) {
                     if (v->type == DLTC_TYPE_OBJECT) {

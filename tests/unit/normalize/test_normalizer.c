@@ -174,6 +174,46 @@ static void clash_names_table_and_column_and_cleans_up(void **state)
     assert_int_equal(tu_count_entries(f->dir), 0);
 }
 
+/* dlt's coerce_row: a value goes into its column when it coerces, also once a variant of its
+ * type exists ("42" into bigint after "x" made c__v_text) */
+static void coercible_value_after_variant_goes_to_column(void **state)
+{
+    fixture *f = *state;
+    open_n(f, "t");
+    const char *json = "{\"c\":1}\n{\"c\":\"x\"}\n{\"c\":\"42\"}\n{\"c\":\"y\"}\n";
+    assert_int_equal(dltc_normalizer_feed_json(f->n, json, strlen(json), NULL), 0);
+    assert_int_equal(dltc_normalizer_finish(f->n), 0);
+    assert_string_equal(coltype(f->schema, "t", "c"), "bigint");
+    assert_string_equal(coltype(f->schema, "t", "c__v_text"), "text");
+    char *rows = table_file(f, "t");
+    assert_non_null(strstr(rows, "\"c\":42"));
+    assert_null(strstr(rows, "\"c__v_text\":\"42\""));
+    assert_non_null(strstr(rows, "\"c__v_text\":\"y\""));
+    free(rows);
+}
+
+/* two keys with one normalized name: the later value only, as dlt's flattened dict keeps it
+ * (no column of the earlier value's type, no variant) */
+static void colliding_keys_keep_the_later_value(void **state)
+{
+    fixture *f = *state;
+    open_n(f, "t");
+    const char *json = "{\"a_b\":3,\"a-b\":\"str\",\"n\":{\"x\":1},\"N\":{\"y\":2},"
+                       "\"l\":[1],\"L\":[2,3]}\n";
+    assert_int_equal(dltc_normalizer_feed_json(f->n, json, strlen(json), NULL), 0);
+    assert_int_equal(dltc_normalizer_finish(f->n), 0);
+    assert_string_equal(coltype(f->schema, "t", "a_b"), "text");
+    assert_null(coltype(f->schema, "t", "a_b__v_text"));
+    char *rows = table_file(f, "t");
+    assert_non_null(strstr(rows, "\"a_b\":\"str\""));
+    free(rows);
+    /* nested dicts merge into one flattened dict: both leaves stay */
+    assert_string_equal(coltype(f->schema, "t", "n__x"), "bigint");
+    assert_string_equal(coltype(f->schema, "t", "n__y"), "bigint");
+    /* lists: the later one is the nested table's rows */
+    assert_int_equal(dltc_normalizer_table_rows(f->n, 1), 2);
+}
+
 static void malformed_json_reports_position(void **state)
 {
     fixture *f = *state;
@@ -236,6 +276,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(scalar_items_are_wrapped, setup, teardown),
         cmocka_unit_test_setup_teardown(nested_ids_are_deterministic, setup, teardown),
         cmocka_unit_test_setup_teardown(clash_names_table_and_column_and_cleans_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(coercible_value_after_variant_goes_to_column, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(colliding_keys_keep_the_later_value, setup, teardown),
         cmocka_unit_test_setup_teardown(malformed_json_reports_position, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_options, setup, teardown),
         cmocka_unit_test_setup_teardown(primary_key_hint_and_merge_propagation, setup, teardown),
