@@ -1300,8 +1300,17 @@ static int read_item(dltc_json_reader *r, dltc_arena *arena, dltc_value **out)
         if (rc != NEED_MORE) {
             uint64_t line, col;
             locate(&c, c.err_at, &line, &col);
-            return reader_fail(r, rc, c.base + (uint64_t)(c.err_at - c.data), line, col,
-                               c.reason);
+            rc = reader_fail(r, rc, c.base + (uint64_t)(c.err_at - c.data), line, col,
+                             c.reason);
+            /* far from where the value began (an unterminated object): say where that was */
+            uint64_t sline = r->line, scol = r->base + start - r->line_start + 1;
+            if (sline != line) {
+                size_t n = strlen(r->msg);
+                snprintf(r->msg + n, sizeof(r->msg) - n, " (the value starts at %llu:%llu)",
+                         (unsigned long long)sline, (unsigned long long)scol);
+                dltc__error_set(rc, "%s", r->msg);
+            }
+            return rc;
         }
         if (!scanned) {
             scanned = 1;
