@@ -100,3 +100,56 @@ char *bench_read_line(const char *dir, const char *name)
     line[strcspn(line, "\r\n")] = '\0';
     return line[0] ? strdup(line) : NULL;
 }
+
+int bench_pg_open(bench_pg *pg, const char *prog, const char *uri_opt, const char *admin_opt,
+                  const char *tmp)
+{
+    memset(pg, 0, sizeof(*pg));
+    snprintf(pg->version, sizeof(pg->version), "?");
+    const char *fixture = getenv("DLTC_TEST_PG_DIR");
+    if (uri_opt) {
+        pg->uri = strdup(uri_opt);
+        pg->uri_admin = admin_opt ? strdup(admin_opt) : NULL;
+    } else if (fixture && *fixture) {
+        pg->uri = bench_read_line(fixture, "uri");
+        pg->uri_admin = bench_read_line(fixture, "uri_admin");
+        if (!pg->uri) {
+            fprintf(stderr, "%s: no %s/uri (is the postgres fixture up?)\n", prog, fixture);
+            return -1;
+        }
+    } else {
+        if (snprintf(pg->server_dir, sizeof(pg->server_dir), "%s/dltc-bench-pgserver-XXXXXX",
+                     tmp) >= (int)sizeof(pg->server_dir) ||
+            !mkdtemp(pg->server_dir)) {
+            fprintf(stderr, "%s: cannot create a server folder\n", prog);
+            pg->server_dir[0] = '\0';
+            return -1;
+        }
+        fprintf(stderr, "%s: starting a throwaway server in %s\n", prog, pg->server_dir);
+        if (bench_pg_server("start", pg->server_dir) != 0) {
+            fprintf(stderr, "%s: pg_server.sh start failed\n", prog);
+            return -1;
+        }
+        pg->uri = bench_read_line(pg->server_dir, "uri");
+        pg->uri_admin = bench_read_line(pg->server_dir, "uri_admin");
+    }
+    const char *c = "SHOW server_version";
+    if (!pg->uri || bench_psql(pg->uri, &c, 1, pg->version, sizeof(pg->version)) != 0) {
+        fprintf(stderr, "%s: cannot connect with psql\n", prog);
+        return -1;
+    }
+    pg->version[strcspn(pg->version, "\n")] = '\0';
+    return 0;
+}
+
+void bench_pg_close(bench_pg *pg)
+{
+    if (pg->server_dir[0]) {
+        bench_pg_server("stop", pg->server_dir);
+        char *argv[] = {"rm", "-rf", pg->server_dir, NULL};
+        bench_run_cmd(argv, NULL, 0);
+    }
+    free(pg->uri);
+    free(pg->uri_admin);
+    memset(pg, 0, sizeof(*pg));
+}

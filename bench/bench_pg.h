@@ -16,4 +16,17 @@ int bench_pg_server(const char *cmd, const char *dir);
 /* The first line of DIR/name (malloc'd), or NULL. */
 char *bench_read_line(const char *dir, const char *name);
 
+/* The server a benchmark measures against: --uri (and --admin-uri) when given, else the
+ * ctest fixture's ($DLTC_TEST_PG_DIR), else a throwaway one started under `tmp` (stopped by
+ * bench_pg_close). `version` is the server's. 0, or -1 with a message naming `prog`. */
+typedef struct {
+    char *uri, *uri_admin;
+    char server_dir[4200]; /* "" unless started here */
+    char version[128];
+} bench_pg;
+
+int bench_pg_open(bench_pg *pg, const char *prog, const char *uri_opt, const char *admin_opt,
+                  const char *tmp);
+void bench_pg_close(bench_pg *pg);
+
 #endif

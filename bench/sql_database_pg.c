@@ -272,50 +272,15 @@ int main(int argc, char **argv)
     snprintf(j.schema, sizeof(j.schema), "bench_sqlpg_%ld", (long)getpid());
 
     /* the server */
-    char *uri = NULL, *uri_admin = NULL, server_dir[4200] = "";
-    const char *fixture = getenv("DLTC_TEST_PG_DIR");
-    if (uri_opt) {
-        uri = strdup(uri_opt);
-        uri_admin = admin_opt ? strdup(admin_opt) : NULL;
-    } else if (fixture && *fixture) {
-        uri = bench_read_line(fixture, "uri");
-        uri_admin = bench_read_line(fixture, "uri_admin");
-        if (!uri) {
-            fprintf(stderr, "bench-sql-database-pg: no %s/uri (is the postgres fixture up?)\n",
-                    fixture);
-            return 1;
-        }
-    } else {
-        /* its own folder: the server runs as `postgres`, which cannot enter a 0700 workdir */
-        if (snprintf(server_dir, sizeof(server_dir), "%s/dltc-bench-pgserver-XXXXXX", tmp) >=
-                (int)sizeof(server_dir) ||
-            !mkdtemp(server_dir)) {
-            fprintf(stderr, "bench-sql-database-pg: cannot create a server folder\n");
-            return 1;
-        }
-        chmod(server_dir, 0755);
-        fprintf(stderr, "bench-sql-database-pg: starting a throwaway server in %s\n", server_dir);
-        if (bench_pg_server("start", server_dir) != 0) {
-            fprintf(stderr, "bench-sql-database-pg: pg_server.sh start failed\n");
-            bench_rmtree(server_dir);
-            return 1;
-        }
-        uri = bench_read_line(server_dir, "uri");
-        uri_admin = bench_read_line(server_dir, "uri_admin");
-    }
-    j.uri = uri;
-    j.uri_admin = uri_admin;
+    bench_pg pg;
     int failed = 0;
-    char version[128] = "?";
-    {
-        const char *c = "SHOW server_version";
-        if (!uri || bench_psql(uri, &c, 1, version, sizeof(version)) != 0) {
-            fprintf(stderr, "bench-sql-database-pg: cannot connect with psql\n");
-            failed = 1;
-            goto out;
-        }
-        version[strcspn(version, "\n")] = '\0';
+    if (bench_pg_open(&pg, "bench-sql-database-pg", uri_opt, admin_opt, tmp) != 0) {
+        failed = 1;
+        goto out;
     }
+    const char *version = pg.version;
+    j.uri = pg.uri;
+    j.uri_admin = pg.uri_admin;
     fprintf(stderr, "bench-sql-database-pg: dltc %s, PostgreSQL %s, DuckDB %s, %llu rows, "
             "workdir %s\n", dltc_version(), version, bench_duckdb_version(),
             (unsigned long long)rows, workdir);
@@ -366,17 +331,12 @@ int main(int argc, char **argv)
                ref.res.seconds, rate_r, ref.use.peak_rss_mb, ratio, ratio >= TARGET_RATIO);
 
 out:
-    if (uri && !server_dir[0]) {
+    if (pg.uri && !pg.server_dir[0]) {
         char drop[256];
         snprintf(drop, sizeof(drop), "DROP SCHEMA IF EXISTS \"%s\" CASCADE", j.schema);
-        bench_psql1(uri, drop);
+        bench_psql1(pg.uri, drop);
     }
-    if (server_dir[0]) {
-        bench_pg_server("stop", server_dir);
-        bench_rmtree(server_dir);
-    }
-    free(uri);
-    free(uri_admin);
+    bench_pg_close(&pg);
     if (!keep) bench_rmtree(workdir);
     return failed ? 1 : 0;
 }
