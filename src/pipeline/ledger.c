@@ -5,17 +5,9 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/time.h"
+#include "load/sql.h"
 
 #include <string.h>
-
-/* "name" with quotes doubled: the identifier rule of DuckDB and Postgres alike. */
-static int put_ident(dltc_buf *b, const char *s)
-{
-    int rc = dltc__buf_putc(b, '"');
-    for (; *s && !rc; s++)
-        rc = *s == '"' ? dltc__buf_puts(b, "\"\"") : dltc__buf_putc(b, *s);
-    return rc ? rc : dltc__buf_putc(b, '"');
-}
 
 int dltc_pipeline_ledger_append(dltc_pipeline *p, const char *table, const dltc_load_info *info)
 {
@@ -33,8 +25,7 @@ int dltc_pipeline_ledger_append(dltc_pipeline *p, const char *table, const dltc_
         return rc;
     dltc_buf name = DLTC_BUF_INIT, sql = DLTC_BUF_INIT;
     dltc_doc *doc = NULL;
-    if (!(rc = put_ident(&name, dltc_pipeline_dataset_name(p))) &&
-        !(rc = dltc__buf_putc(&name, '.')) && !(rc = put_ident(&name, table)))
+    if (!(rc = dltc__sql_qualified(&name, dltc_pipeline_dataset_name(p), table)))
         rc = dltc__buf_printf(&sql,
                               "CREATE TABLE IF NOT EXISTS %s (run_at TIMESTAMP WITH TIME ZONE, "
                               "pipeline_name VARCHAR, dataset_name VARCHAR, load_info VARCHAR)",

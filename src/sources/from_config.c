@@ -128,6 +128,16 @@ static const dltc_value *member(const dltc_value *obj, const char *key)
     return NULL;
 }
 
+/* "a, b, c" of a NULL-terminated list, cut at cap. */
+static const char *join_names(char *out, size_t cap, const char *const *names)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (const char *const *a = names; *a && n < cap; a++)
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", a == names ? "" : ", ", *a);
+    return out;
+}
+
 int dltc__cfg_known_keys(dltc__cfg_check *c, const dltc_value *obj, const char *const *allowed)
 {
     if (!obj || obj->type != DLTC_TYPE_OBJECT)
@@ -140,12 +150,8 @@ int dltc__cfg_known_keys(dltc__cfg_check *c, const dltc_value *obj, const char *
         if (ok)
             continue;
         char list[512];
-        size_t n = 0;
-        list[0] = '\0';
-        for (const char *const *a = allowed; *a && n < sizeof(list); a++)
-            n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", a == allowed ? "" : ", ",
-                                  *a);
-        return dltc__cfg_fail(c, k, "unknown key (expected one of: %s)", list);
+        return dltc__cfg_fail(c, k, "unknown key (expected one of: %s)",
+                              join_names(list, sizeof(list), allowed));
     }
     return 0;
 }
@@ -270,11 +276,8 @@ int dltc__cfg_one_of(dltc__cfg_check *c, const char *key, const char *v,
         if (strcmp(*a, v) == 0)
             return 0;
     char list[256];
-    size_t n = 0;
-    list[0] = '\0';
-    for (const char *const *a = allowed; *a && n < sizeof(list); a++)
-        n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", a == allowed ? "" : ", ", *a);
-    return dltc__cfg_fail(c, key, "unknown value \"%s\" (%s)", v, list);
+    return dltc__cfg_fail(c, key, "unknown value \"%s\" (%s)", v,
+                          join_names(list, sizeof(list), allowed));
 }
 
 /* ---- resource hints shared by the sources ---- */
@@ -418,9 +421,8 @@ static int incremental(dltc__cfg_check *c, const dltc_value *v, const char *fixe
 /* ---- secrets that the entry may leave to the config providers ---- */
 
 /* A value of the entry, else sources.<section>.<name>.<key> and the rest of dlt's walk. */
-static int resolve(dltc__cfg_check *c, const dltc_value *entry, dltc_config *cfg,
-                   const char *section, const char *name, const char *key, int secret,
-                   const dltc_value **out)
+static int resolve(const dltc_value *entry, dltc_config *cfg, const char *section,
+                   const char *name, const char *key, int secret, const dltc_value **out)
 {
     const dltc_value *v = member(entry, key);
     if (v) {
@@ -436,7 +438,6 @@ static int resolve(dltc__cfg_check *c, const dltc_value *entry, dltc_config *cfg
     if (rc)
         return rc == DLTC_ENOTFOUND ? 0 : rc;
     *out = dltc_object_get(got, key);
-    (void)c;
     return 0;
 }
 
@@ -629,7 +630,7 @@ static int sql_database_source(dltc_source **out, dltc__cfg_check *c, const dltc
     dltc__cfg_pop(c, tmark);
     /* the secret last: a wrong key is reported before a missing secret */
     if (!rc)
-        rc = resolve(c, e, cfg, "sql_database", name, "credentials", 1, &cred);
+        rc = resolve(e, cfg, "sql_database", name, "credentials", 1, &cred);
     if (!rc && !cred)
         rc = dltc__cfg_fail(c, "credentials",
                             "missing: give it here or as a secret (sources.sql_database.%s."
@@ -716,7 +717,7 @@ static int filesystem_source(dltc_source **out, dltc__cfg_check *c, const dltc_v
     const char *format = NULL;
     int64_t n = 0;
     if (!rc)
-        rc = resolve(c, e, cfg, "filesystem", name, "bucket_url", 0, &bucket);
+        rc = resolve(e, cfg, "filesystem", name, "bucket_url", 0, &bucket);
     if (!rc && (!bucket || bucket->type != DLTC_TYPE_STRING))
         rc = dltc__cfg_fail(c, "bucket_url",
                             bucket ? "expected a string"

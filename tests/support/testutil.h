@@ -28,6 +28,26 @@ static inline char *tu_read_file(const char *path, size_t *len)
     return buf;
 }
 
+/* The first line of $DLTC_TEST_PG_DIR/<name> (the ctest `postgres` fixture: uri, uri_admin,
+ * port) into out; "" when there is no fixture. */
+static inline void tu_pg_fixture(const char *name, char *out, size_t cap)
+{
+    const char *dir = getenv("DLTC_TEST_PG_DIR");
+    out[0] = '\0';
+    if (!dir || !*dir)
+        return;
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    size_t len = 0;
+    char *s = tu_read_file(path, &len);
+    if (!s)
+        return;
+    while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+        s[--len] = '\0';
+    snprintf(out, cap, "%s", s);
+    free(s);
+}
+
 static inline int tu_write_file(const char *path, const char *data, size_t len)
 {
     FILE *f = fopen(path, "wb");

@@ -27,32 +27,12 @@ static char g_admin[512]; /* dltc (trust) */
 static char g_port[16];
 static char *g_dir;       /* temp folder for load files */
 
-static void read_line(const char *path, char *out, size_t cap)
-{
-    size_t len = 0;
-    char *s = tu_read_file(path, &len);
-    out[0] = '\0';
-    if (!s)
-        return;
-    while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
-        s[--len] = '\0';
-    snprintf(out, cap, "%s", s);
-    free(s);
-}
-
 static int group_setup(void **state)
 {
     (void)state;
-    const char *dir = getenv("DLTC_TEST_PG_DIR");
-    if (dir && *dir) {
-        char p[1024];
-        snprintf(p, sizeof(p), "%s/uri", dir);
-        read_line(p, g_uri, sizeof(g_uri));
-        snprintf(p, sizeof(p), "%s/uri_admin", dir);
-        read_line(p, g_admin, sizeof(g_admin));
-        snprintf(p, sizeof(p), "%s/port", dir);
-        read_line(p, g_port, sizeof(g_port));
-    }
+    tu_pg_fixture("uri", g_uri, sizeof(g_uri));
+    tu_pg_fixture("uri_admin", g_admin, sizeof(g_admin));
+    tu_pg_fixture("port", g_port, sizeof(g_port));
     g_dir = tu_mkdtemp();
     return 0;
 }

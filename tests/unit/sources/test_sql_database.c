@@ -10,6 +10,7 @@
 #include "dltc/sql_database.h"
 #include "sources/sqlite.h"
 #include "count_alloc.h"
+#include "schema_testutil.h"
 #include "testutil.h"
 
 
@@ -116,36 +117,6 @@ static void run_table(fx *f, dltc_resource *r)
     run(f, src);
 }
 
-/* A column's property in the pipeline's schema ("" when absent). */
-static const char *col_prop(fx *f, const char *table, const char *col, const char *prop,
-                            char *buf, size_t n)
-{
-    char *json = NULL;
-    assert_int_equal(dltc_pipeline_schema_export(f->p, &json, 1), 0);
-    dltc_doc *d;
-    dltc_value *root;
-    assert_int_equal(dltc_doc_new(&d), 0);
-    assert_int_equal(dltc_doc_parse_json(d, json, strlen(json), &root), 0);
-    const dltc_value *v = dltc_object_get(root, "tables");
-    v = v ? dltc_object_get(v, table) : NULL;
-    v = v ? dltc_object_get(v, "columns") : NULL;
-    v = v ? dltc_object_get(v, col) : NULL;
-    v = v ? dltc_object_get(v, prop) : NULL;
-    buf[0] = '\0';
-    if (v) {
-        char *t = NULL;
-        assert_int_equal(dltc_value_to_json(&t, NULL, v), 0);
-        snprintf(buf, n, "%s", t[0] == '"' ? t + 1 : t);
-        size_t l = strlen(buf);
-        if (l && buf[l - 1] == '"')
-            buf[l - 1] = '\0';
-        dltc_free(t);
-    }
-    dltc_doc_free(d);
-    dltc_free(json);
-    return buf;
-}
-
 /* ---- selection ---- */
 
 static void all_tables_without_views(void **state)
@@ -212,17 +183,17 @@ static void type_mapping(void **state)
                 {"ti", "time"},   {"j", "json"},    {"e", "text"},       {"w", "decimal"}};
     char buf[256];
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-        col_prop(f, "types", want[i].col, "data_type", buf, sizeof(buf));
+        tu_col_prop(f->p, "types", want[i].col, "data_type", buf, sizeof(buf));
         if (strcmp(buf, want[i].type))
             fail_msg("column %s: %s, expected %s", want[i].col, buf, want[i].type);
     }
-    assert_string_equal(col_prop(f, "types", "n", "precision", buf, sizeof(buf)), "10");
-    assert_string_equal(col_prop(f, "types", "n", "scale", buf, sizeof(buf)), "2");
-    assert_string_equal(col_prop(f, "types", "dec", "precision", buf, sizeof(buf)), "12");
-    assert_string_equal(col_prop(f, "types", "num", "precision", buf, sizeof(buf)), "");
-    assert_string_equal(col_prop(f, "types", "vc", "precision", buf, sizeof(buf)), "");
-    assert_string_equal(col_prop(f, "types", "i", "nullable", buf, sizeof(buf)), "false");
-    assert_string_equal(col_prop(f, "types", "t", "nullable", buf, sizeof(buf)), "true");
+    assert_string_equal(tu_col_prop(f->p, "types", "n", "precision", buf, sizeof(buf)), "10");
+    assert_string_equal(tu_col_prop(f->p, "types", "n", "scale", buf, sizeof(buf)), "2");
+    assert_string_equal(tu_col_prop(f->p, "types", "dec", "precision", buf, sizeof(buf)), "12");
+    assert_string_equal(tu_col_prop(f->p, "types", "num", "precision", buf, sizeof(buf)), "");
+    assert_string_equal(tu_col_prop(f->p, "types", "vc", "precision", buf, sizeof(buf)), "");
+    assert_string_equal(tu_col_prop(f->p, "types", "i", "nullable", buf, sizeof(buf)), "false");
+    assert_string_equal(tu_col_prop(f->p, "types", "t", "nullable", buf, sizeof(buf)), "true");
     /* the values, typed */
     assert_int_equal(scalar(f->p, "SELECT bi FROM types WHERE i = 1"), 9007199254740993LL);
     assert_string_equal(text(f->p, "SELECT n::VARCHAR FROM types WHERE i = 1", buf, sizeof(buf)),
@@ -259,13 +230,13 @@ static void type_mapping(void **state)
     assert_int_equal(dltc_pipeline_open(&f->p, "sqldb2", &po), 0);
     assert_int_equal(dltc_sql_table_resource(&r, db_of(f), "types", &to), 0);
     run_table(f, r);
-    assert_string_equal(col_prop(f, "types", "vc", "precision", buf, sizeof(buf)), "20");
-    assert_string_equal(col_prop(f, "types", "si", "precision", buf, sizeof(buf)), "32");
+    assert_string_equal(tu_col_prop(f->p, "types", "vc", "precision", buf, sizeof(buf)), "20");
+    assert_string_equal(tu_col_prop(f->p, "types", "si", "precision", buf, sizeof(buf)), "32");
     to.reflection_level = "minimal";
     assert_int_equal(dltc_sql_table_resource(&r, db_of(f), "users", &to), 0);
     run_table(f, r);
-    assert_string_equal(col_prop(f, "users", "age", "data_type", buf, sizeof(buf)), "bigint");
-    assert_string_equal(col_prop(f, "users", "name", "nullable", buf, sizeof(buf)), "false");
+    assert_string_equal(tu_col_prop(f->p, "users", "age", "data_type", buf, sizeof(buf)), "bigint");
+    assert_string_equal(tu_col_prop(f->p, "users", "name", "nullable", buf, sizeof(buf)), "false");
     to.reflection_level = "most";
     assert_int_equal(dltc_sql_table_resource(&r, db_of(f), "users", &to), DLTC_EINVALID);
 }
@@ -285,11 +256,11 @@ static void composite_primary_key_and_columns(void **state)
     assert_int_equal(dltc_sql_table_resource(&r, db_of(f), "lines", &to), 0);
     run_table(f, r);
     char buf[64];
-    assert_string_equal(col_prop(f, "lines", "order_id", "primary_key", buf, sizeof(buf)), "true");
-    assert_string_equal(col_prop(f, "lines", "line", "primary_key", buf, sizeof(buf)), "true");
-    assert_string_equal(col_prop(f, "lines", "order_id", "nullable", buf, sizeof(buf)), "false");
-    assert_string_equal(col_prop(f, "lines", "sku", "primary_key", buf, sizeof(buf)), "");
-    assert_string_equal(col_prop(f, "lines", "secret", "data_type", buf, sizeof(buf)), "");
+    assert_string_equal(tu_col_prop(f->p, "lines", "order_id", "primary_key", buf, sizeof(buf)), "true");
+    assert_string_equal(tu_col_prop(f->p, "lines", "line", "primary_key", buf, sizeof(buf)), "true");
+    assert_string_equal(tu_col_prop(f->p, "lines", "order_id", "nullable", buf, sizeof(buf)), "false");
+    assert_string_equal(tu_col_prop(f->p, "lines", "sku", "primary_key", buf, sizeof(buf)), "");
+    assert_string_equal(tu_col_prop(f->p, "lines", "secret", "data_type", buf, sizeof(buf)), "");
     /* merge on the composite key: a changed row replaces its old version */
     exec_sql(f, "UPDATE lines SET sku = 'B' WHERE order_id = 1 AND line = 2;");
     assert_int_equal(dltc_sql_table_resource(&r, db_of(f), "lines", &to), 0);

@@ -16,6 +16,7 @@
 #include "dltc/sql_database.h"
 #include "load/destination.h"
 #include "count_alloc.h"
+#include "schema_testutil.h"
 #include "testutil.h"
 
 #include <arpa/inet.h>
@@ -28,30 +29,11 @@
 static char g_uri[512]; /* loader, with a password */
 static char g_port[16];
 
-static void read_line(const char *path, char *out, size_t cap)
-{
-    size_t len = 0;
-    char *s = tu_read_file(path, &len);
-    out[0] = '\0';
-    if (!s)
-        return;
-    while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
-        s[--len] = '\0';
-    snprintf(out, cap, "%s", s);
-    free(s);
-}
-
 static int group_setup(void **state)
 {
     (void)state;
-    const char *dir = getenv("DLTC_TEST_PG_DIR");
-    if (dir && *dir) {
-        char p[1024];
-        snprintf(p, sizeof(p), "%s/uri", dir);
-        read_line(p, g_uri, sizeof(g_uri));
-        snprintf(p, sizeof(p), "%s/port", dir);
-        read_line(p, g_port, sizeof(g_port));
-    }
+    tu_pg_fixture("uri", g_uri, sizeof(g_uri));
+    tu_pg_fixture("port", g_port, sizeof(g_port));
     return 0;
 }
 
@@ -217,41 +199,11 @@ static dltc_resource *table_of(fx *f, const char *table, dltc_sql_table_options 
     return r;
 }
 
-/* A column's property in the pipeline's schema ("" when absent). */
-static const char *col_prop(fx *f, const char *table, const char *col, const char *prop,
-                            char *buf, size_t n)
-{
-    char *json = NULL;
-    assert_int_equal(dltc_pipeline_schema_export(f->p, &json, 1), 0);
-    dltc_doc *d;
-    dltc_value *root;
-    assert_int_equal(dltc_doc_new(&d), 0);
-    assert_int_equal(dltc_doc_parse_json(d, json, strlen(json), &root), 0);
-    const dltc_value *v = dltc_object_get(root, "tables");
-    v = v ? dltc_object_get(v, table) : NULL;
-    v = v ? dltc_object_get(v, "columns") : NULL;
-    v = v ? dltc_object_get(v, col) : NULL;
-    v = v ? dltc_object_get(v, prop) : NULL;
-    buf[0] = '\0';
-    if (v) {
-        char *t = NULL;
-        assert_int_equal(dltc_value_to_json(&t, NULL, v), 0);
-        snprintf(buf, n, "%s", t[0] == '"' ? t + 1 : t);
-        size_t l = strlen(buf);
-        if (l && buf[l - 1] == '"')
-            buf[l - 1] = '\0';
-        dltc_free(t);
-    }
-    dltc_doc_free(d);
-    dltc_free(json);
-    return buf;
-}
-
 static void assert_prop(fx *f, const char *table, const char *col, const char *prop,
                         const char *want)
 {
     char buf[256];
-    col_prop(f, table, col, prop, buf, sizeof(buf));
+    tu_col_prop(f->p, table, col, prop, buf, sizeof(buf));
     if (strcmp(buf, want))
         fail_msg("%s.%s %s: '%s', expected '%s'", table, col, prop, buf, want);
 }
