@@ -165,6 +165,10 @@ static char g_load_error[512];
  * prefix works without the source tree and wherever it is moved to. */
 static int installed_copy(char *out, size_t cap)
 {
+    /* a build that links libduckdb (the sanitizer build) has it already: a second copy
+     * would run its global destructors twice */
+    if (dlsym(RTLD_DEFAULT, "duckdb_open_ext"))
+        return 0;
     Dl_info info;
     if (!dladdr((void *)installed_copy, &info) || !info.dli_fname || info.dli_fname[0] != '/')
         return 0;
