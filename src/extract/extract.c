@@ -21,7 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int copy_fd(int in, int out, const char *what)
+/* Copies `in` (named `what`) into the job file `dst`; errors name the file that failed. */
+static int copy_fd(int in, int out, const char *what, const char *dst)
 {
     /* the kernel copies when it can */
     for (;;) {
@@ -49,7 +50,7 @@ static int copy_fd(int in, int out, const char *what)
             if (w < 0) {
                 if (errno == EINTR)
                     continue;
-                return dltc__error_set(DLTC_EIO, "write failed: %s", strerror(errno));
+                return dltc__error_set(DLTC_EIO, "%s: write failed: %s", dst, strerror(errno));
             }
             off += w;
         }
@@ -77,7 +78,7 @@ static int write_job(const char *path, const char *data, size_t len, const char 
         if (in < 0)
             rc = dltc__error_set(DLTC_EIO, "%s: cannot open: %s", src_path, strerror(errno));
         else {
-            rc = copy_fd(in, out, strcmp(src_path, "-") == 0 ? "<stdin>" : src_path);
+            rc = copy_fd(in, out, strcmp(src_path, "-") == 0 ? "<stdin>" : src_path, path);
             if (in > 0)
                 close(in);
         }

@@ -305,6 +305,7 @@ int dltc_source_on_free(dltc_source *src, void (*fn)(void *payload), void *paylo
 
 typedef struct {
     char *table; /* as given (normalized by the schema) */
+    char *path;  /* the job file, for errors */
     int fd;
     dltc_buf buf;
 } job_out;
@@ -354,8 +355,7 @@ static int flush_job(job_out *j)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return dltc__error_set(DLTC_EIO, "extract job %s: write failed: %s", j->table,
-                                   strerror(errno));
+            return dltc__error_set(DLTC_EIO, "%s: write failed: %s", j->path, strerror(errno));
         off += (size_t)n;
     }
     dltc__buf_clear(&j->buf);
@@ -421,6 +421,8 @@ static int write_item(xctx *x, dltc_resource *r, const dltc_value *item)
             if (j->fd < 0)
                 rc = dltc__error_set(DLTC_EIO, "%s: cannot create: %s", path.data, strerror(errno));
         }
+        if (!rc)
+            j->path = dltc__buf_detach(&path);
         dltc__buf_free(&path);
         if (rc)
             return rc;
@@ -857,11 +859,12 @@ static int close_jobs(xctx *x, int rc)
         if (!rc)
             rc = flush_job(j);
         if (!rc && j->fd >= 0 && fsync(j->fd) != 0)
-            rc = dltc__error_set(DLTC_EIO, "extract job %s: fsync: %s", j->table, strerror(errno));
+            rc = dltc__error_set(DLTC_EIO, "%s: fsync: %s", j->path, strerror(errno));
         if (j->fd >= 0)
             close(j->fd);
         dltc__buf_free(&j->buf);
         dltc__free(j->table);
+        dltc__free(j->path);
     }
     dltc__free(x->jobs);
     x->jobs = NULL;
