@@ -35,6 +35,7 @@ typedef enum {
     DLTC_ENETWORK = -7,   /* HTTP / connection */
     DLTC_EDATABASE = -8,  /* destination reported an error */
     DLTC_ELIMIT = -9,     /* a configured limit was exceeded */
+    DLTC_EDATA = -10,     /* the destination refuses a value for good: a retry cannot help */
     DLTC_ITEROVER = -31   /* iteration finished: not an error */
 } dltc_error_code;
 

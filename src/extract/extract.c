@@ -263,7 +263,7 @@ int dltc__extract_plain(dltc_storage *storage, dltc_schema *s, dltc_state *st,
                         const char *fingerprint, const char *load_id)
 {
     dltc_table *t;
-    int rc = dltc__schema_apply_hints(s, in->table_name, hints, &t);
+    int rc = dltc__schema_apply_data_hints(s, in->table_name, hints, &t);
     if (rc)
         return rc;
     char *pkg = NULL;

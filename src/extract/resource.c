@@ -397,7 +397,7 @@ static int write_item(xctx *x, dltc_resource *r, const dltc_value *item)
                               r->merge_key,         r->o.max_table_nesting, r->columns,
                               r->file_format, r->schema_contract};
         dltc_table *t;
-        if ((rc = dltc__schema_apply_hints(x->schema, tname, &h, &t)))
+        if ((rc = dltc__schema_apply_data_hints(x->schema, tname, &h, &t)))
             return rc;
         if (!t->resource || strcmp(t->resource, r->name)) {
             dltc__free(t->resource);

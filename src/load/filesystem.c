@@ -134,15 +134,16 @@ int dltc__fs_dataset_path(char **out, const dltc_fs_options *o)
 /* A rendered path relative to the dataset folder must stay in it. */
 static int check_rel_path(const char *path, size_t len, const char *layout)
 {
-    const char *why = NULL;
+    const char *why = NULL, *need = "it must stay inside the dataset folder";
     if (!len)
         why = "is empty";
     else if (memchr(path, '\0', len))
         why = "holds a NUL byte";
     else if (path[0] == '/')
         why = "is absolute";
-    else if (strcmp(path, INIT_FILE) == 0)
-        why = "is the dataset's init file";
+    else if (len >= strlen(INIT_FILE) && !memcmp(path, INIT_FILE, strlen(INIT_FILE)) &&
+             (len == strlen(INIT_FILE) || path[strlen(INIT_FILE)] == '/'))
+        why = "collides with the dataset's init file", need = "name the table otherwise";
     for (const char *s = path; !why && s < path + len;) {
         const char *e = memchr(s, '/', (size_t)(path + len - s));
         size_t n = e ? (size_t)(e - s) : (size_t)(path + len - s);
@@ -154,9 +155,8 @@ static int check_rel_path(const char *path, size_t len, const char *layout)
     }
     if (why)
         return dltc__error_set(DLTC_EINVALID,
-                               "path '%.*s' rendered from layout '%s' %s: it must stay inside "
-                               "the dataset folder",
-                               (int)strnlen(path, len), path, layout, why);
+                               "path '%.*s' rendered from layout '%s' %s: %s",
+                               (int)strnlen(path, len), path, layout, why, need);
     return 0;
 }
 
@@ -362,6 +362,23 @@ int dltc__fs_check_options(const dltc_fs_options *o)
     return rc;
 }
 
+int dltc__fs_check_table(const dltc_fs_options *o, const char *schema_name, const char *table)
+{
+    if (is_dlt_table(table)) return 0; /* dlt's own tables have fixed folders */
+    const char *layout = layout_of(o);
+    size_t plen = 0;
+    int rc = prefix_layout(layout, &plen);
+    char *pl = rc ? NULL : dltc__strndup(layout, plen);
+    if (!rc && !pl) rc = dltc__error_oom();
+    dltc_fs_path_params p = {schema_name, table, NULL, NULL, NULL, 0, 0, NULL, 0};
+    dltc_buf b = DLTC_BUF_INIT;
+    if (!rc) rc = dltc__fs_render(&b, pl, &p);
+    if (rc) dltc__error_prefix("table '%s': filesystem destination: ", table);
+    dltc__buf_free(&b);
+    dltc__free(pl);
+    return rc;
+}
+
 /* ---- files ---- */
 
 static pthread_once_t g_crc_once = PTHREAD_ONCE_INIT;
@@ -514,6 +531,100 @@ static int duck(fs_load *c, dltc_duckdb **out)
     return rc;
 }
 
+/* ---- folders inside the dataset: symbolic links are never followed ---- */
+
+/* "<what>: a symbolic link inside the dataset folder" — refused rather than followed, since
+ * a link planted there would send data (or a replace's deletes) outside the bucket. */
+static int link_error(const char *path, size_t len)
+{
+    return dltc__error_set(DLTC_EINVALID,
+                           "%.*s: is a symbolic link inside the dataset folder: not followed "
+                           "(remove it or replace it with a folder)",
+                           (int)len, path);
+}
+
+/* Open folder `dir` (absolute: the dataset folder or below it) from the dataset folder down,
+ * one component at a time with O_NOFOLLOW; missing folders are made (and made durable) when
+ * `create`. DLTC_ENOTFOUND when a folder is missing and !create. *fd is the caller's. */
+static int open_inside(const fs_load *c, const char *dir, int create, int *fd)
+{
+    *fd = -1;
+    size_t dl = strlen(c->dataset);
+    if (strncmp(dir, c->dataset, dl) != 0 || (dir[dl] && dir[dl] != '/'))
+        return dltc__error_set(DLTC_EINVALID, "%s: not inside the dataset folder %s", dir,
+                               c->dataset);
+    int rc = create ? dltc__mkdirs(c->dataset) : 0;
+    if (rc) return rc;
+    int cur = open(c->dataset, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cur < 0)
+        return errno == ENOENT
+                   ? dltc__error_set(DLTC_ENOTFOUND, "%s: no such folder", c->dataset)
+                   : dltc__io_error(c->dataset, "open failed");
+    for (const char *s = dir + dl; !rc;) {
+        while (*s == '/') s++;
+        if (!*s) break;
+        const char *e = strchr(s, '/');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        char name[256];
+        if (n >= sizeof(name)) {
+            rc = dltc__error_set(DLTC_ELIMIT, "%s: a folder name longer than 255 bytes", dir);
+            break;
+        }
+        memcpy(name, s, n);
+        name[n] = '\0';
+        int next = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == ENOENT && create) {
+            if (mkdirat(cur, name, 0755) != 0 && errno != EEXIST)
+                rc = dltc__io_error(dir, "mkdir failed");
+            else if (fsync(cur) != 0)
+                rc = dltc__io_error(dir, "fsync failed");
+            else
+                next = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (!rc && next < 0) {
+            int err = errno;
+            struct stat st;
+            size_t len = (size_t)(s + n - dir);
+            if (fstatat(cur, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+                rc = link_error(dir, len);
+            else if (err == ENOENT)
+                rc = dltc__error_set(DLTC_ENOTFOUND, "%.*s: no such folder", (int)len, dir);
+            else {
+                errno = err;
+                rc = dltc__io_error(dir, "open failed");
+            }
+        }
+        close(cur);
+        cur = next;
+        s += n;
+    }
+    if (rc) {
+        if (cur >= 0) close(cur);
+        return rc;
+    }
+    *fd = cur;
+    return 0;
+}
+
+/* Remove the file at `path` (absolute, inside the dataset); a link there is removed itself,
+ * never its target. A missing file or folder is not an error. */
+static int unlink_inside(const fs_load *c, const char *path)
+{
+    char *dir = dltc__path_dirname(path);
+    if (!dir) return dltc__error_oom();
+    int fd = -1, rc = open_inside(c, dir, 0, &fd);
+    dltc__free(dir);
+    if (rc == DLTC_ENOTFOUND) {
+        dltc_error_clear();
+        return 0;
+    }
+    if (rc) return rc;
+    if (unlinkat(fd, strrchr(path, '/') + 1, 0) != 0 && errno != ENOENT)
+        rc = dltc__io_error(path, "unlink failed");
+    close(fd);
+    return rc;
+}
+
 /* Publish a file at `dst` (absolute): its bytes are `data` or the content of `src` (gzipped
  * when gz) written to <tmp_dir>/<load_id>.<tmp_name>, fsynced, renamed into place and the
  * folder fsynced. `crash` names a crash point between the write and the rename. */
@@ -522,11 +633,14 @@ static int publish(fs_load *c, const char *tmp_name, const char *dst, const char
 {
     dltc_buf tmp = DLTC_BUF_INIT;
     char *dir = NULL;
+    int tfd = -1, dfd = -1;
     int rc = dltc__buf_printf(&tmp, "%s/%s.%s", c->tmp_dir, c->load_id, tmp_name);
-    if (rc) return rc;
-    int out = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (!rc) rc = open_inside(c, c->tmp_dir, 1, &tfd);
+    if (rc) goto done;
+    const char *tbase = tmp.data + strlen(c->tmp_dir) + 1;
+    int out = openat(tfd, tbase, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (out < 0) {
-        rc = dltc__io_error(tmp.data, "open failed");
+        rc = errno == ELOOP ? link_error(tmp.data, tmp.len) : dltc__io_error(tmp.data, "open failed");
         goto done;
     }
     if (src) {
@@ -544,11 +658,15 @@ static int publish(fs_load *c, const char *tmp_name, const char *dst, const char
     if (close(out) != 0 && !rc) rc = dltc__io_error(tmp.data, "close failed");
     if (crash) dltc__crash_point(crash);
     if (!rc && !(dir = dltc__path_dirname(dst))) rc = dltc__error_oom();
-    if (!rc) rc = dltc__mkdirs(dir);
-    if (!rc && rename(tmp.data, dst) != 0) rc = dltc__io_error(dst, "rename failed");
-    if (!rc) rc = dltc__fsync_dir(dir);
-    if (rc) unlink(tmp.data);
+    if (!rc) rc = open_inside(c, dir, 1, &dfd);
+    /* a link at dst itself is replaced, not followed */
+    if (!rc && renameat(tfd, tbase, dfd, strrchr(dst, '/') + 1) != 0)
+        rc = dltc__io_error(dst, "rename failed");
+    if (!rc && fsync(dfd) != 0) rc = dltc__io_error(dir, "fsync failed");
+    if (rc) unlinkat(tfd, tbase, 0);
 done:
+    if (tfd >= 0) close(tfd);
+    if (dfd >= 0) close(dfd);
     dltc__free(dir);
     dltc__buf_free(&tmp);
     return rc;
@@ -750,8 +868,9 @@ static int table_prefix(const fs_load *c, const char *table, dltc_buf *out)
 }
 
 /* Delete every regular file under `dir` whose path starts with `prefix` (both absolute),
- * except init files; hidden names and symbolic links are left alone. */
-static int delete_with_prefix(const char *dir, const char *prefix, int depth)
+ * except init files; hidden names and symbolic links are left alone, and no link on the way
+ * to a file is followed (unlink_inside). */
+static int delete_with_prefix(const fs_load *c, const char *dir, const char *prefix, int depth)
 {
     if (depth > WALK_DEPTH)
         return dltc__error_set(DLTC_ELIMIT, "%s: folders nested deeper than %d", dir, WALK_DEPTH);
@@ -767,13 +886,13 @@ static int delete_with_prefix(const char *dir, const char *prefix, int depth)
         char *f = dltc__path_join(dir, names[i]);
         if (!f)
             rc = dltc__error_oom();
-        else if (strcmp(names[i], INIT_FILE) != 0 && strncmp(f, prefix, pl) == 0 &&
-                 unlink(f) != 0 && errno != ENOENT)
-            rc = dltc__io_error(f, "unlink failed");
+        else if (strcmp(names[i], INIT_FILE) != 0 && strncmp(f, prefix, pl) == 0)
+            rc = unlink_inside(c, f);
         dltc__free(f);
     }
     dltc__strv_free(names, n);
-    if (!rc) rc = dltc__list_dir(dir, DLTC_LIST_DIRS, &names, &n);
+    if (rc) return rc;
+    rc = dltc__list_dir(dir, DLTC_LIST_DIRS, &names, &n);
     if (rc == DLTC_ENOTFOUND) {
         dltc_error_clear();
         return 0;
@@ -784,7 +903,7 @@ static int delete_with_prefix(const char *dir, const char *prefix, int depth)
         /* only folders on the way to the prefix or inside it */
         if (!rc && (strncmp(sub.data, prefix, sub.len < pl ? sub.len : pl) == 0)) {
             sub.data[--sub.len] = '\0';
-            rc = delete_with_prefix(sub.data, prefix, depth + 1);
+            rc = delete_with_prefix(c, sub.data, prefix, depth + 1);
         }
         dltc__buf_free(&sub);
     }
@@ -825,7 +944,7 @@ static int prepare_tables(fs_load *c, const fs_job *jobs, size_t njobs)
         if (!rc) rc = dltc__buf_printf(&full, "%s/%s", c->dataset, pre.data);
         if (!rc) {
             char *dir = dltc__strndup(full.data, (size_t)(strrchr(full.data, '/') - full.data));
-            rc = dir ? delete_with_prefix(dir, full.data, 0) : dltc__error_oom();
+            rc = dir ? delete_with_prefix(c, dir, full.data, 0) : dltc__error_oom();
             dltc__free(dir);
         }
         if (rc) dltc__error_prefix("table %s: replace: ", t->name);
@@ -1002,7 +1121,9 @@ static int store_schema(fs_load *c)
         if (slash) {
             *slash = '\0';
             char *dir = dltc__path_join(c->dataset, pre.data);
-            rc = dir ? dltc__mkdirs(dir) : dltc__error_oom();
+            int fd = -1;
+            rc = dir ? open_inside(c, dir, 1, &fd) : dltc__error_oom();
+            if (fd >= 0) close(fd);
             dltc__free(dir);
         }
         dltc__buf_free(&pre);
@@ -1199,8 +1320,7 @@ static int cleanup_states(fs_load *c, const char *pipeline)
     size_t n = 0;
     int rc = dlt_files(c->dataset, STATE_TABLE, 3, pipeline, &f, &n);
     for (size_t i = (size_t)c->o->max_state_files; i < n && !rc; i++)
-        if (unlink(f[i].file) != 0 && errno != ENOENT)
-            rc = dltc__io_error(f[i].file, "unlink failed");
+        rc = unlink_inside(c, f[i].file);
     dlt_files_free(f, n);
     return rc;
 }
@@ -1282,7 +1402,8 @@ static int store_job(fs_load *c, const fs_job *j, int first, dltc_load_result *r
 static int load_files(fs_load *c, const fs_job *jobs, size_t njobs, const char *marker,
                       dltc_load_result *res)
 {
-    int rc = dltc__mkdirs(c->tmp_dir);
+    int fd = -1, rc = open_inside(c, c->tmp_dir, 1, &fd);
+    if (fd >= 0) close(fd);
     if (!rc) rc = init_storage(c);
     dltc__crash_point("load:fs-after-init");
     if (!rc) rc = prepare_tables(c, jobs, njobs);
@@ -1370,7 +1491,7 @@ static void cleanup_tmp(fs_load *c)
         for (size_t i = 0; i < n; i++)
             if (!strncmp(names[i], c->load_id, pl) && names[i][pl] == '.') {
                 char *f = dltc__path_join(c->tmp_dir, names[i]);
-                if (f) unlink(f);
+                if (f) unlink_inside(c, f);
                 dltc__free(f);
             }
     }
@@ -1447,6 +1568,55 @@ int dltc__fs_load_package(dltc_storage *st, const char *load_id, const dltc_fs_o
     dltc__free(pkg);
     dltc__buf_free(&p);
     dltc__buf_free(&marker);
+    return rc;
+}
+
+/* ---- drop ---- */
+
+int dltc__fs_drop_tables(const dltc_fs_options *o, dltc_schema *s, const char *const *tables,
+                         size_t n)
+{
+    int rc = dltc__fs_check_options(o);
+    if (rc) return rc;
+    char load_id[40];
+    dltc__load_id_new(load_id);
+    fs_load c = {0};
+    c.o = o;
+    c.layout = layout_of(o);
+    c.load_id = load_id;
+    c.s = s;
+    rc = dltc__fs_dataset_path(&c.dataset, o);
+    if (!rc && !(c.tmp_dir = dltc__path_join(c.dataset, TMP_DIR))) rc = dltc__error_oom();
+    int exists = rc ? 0 : dltc__path_exists(c.dataset);
+    if (exists < 0) rc = exists;
+    /* the schema without the tables first: a crash after it leaves files that a second drop
+     * (the local schema still lists the tables) deletes */
+    if (!rc && exists) rc = store_schema(&c);
+    for (size_t i = 0; i < n && !rc && exists; i++) {
+        dltc_buf pre = DLTC_BUF_INIT, full = DLTC_BUF_INIT;
+        if (is_dlt_table(tables[i]))
+            rc = dltc__error_set(DLTC_EINVALID, "table '%s' is dlt's own", tables[i]);
+        if (!rc) rc = table_prefix(&c, tables[i], &pre);
+        if (!rc) rc = dltc__buf_printf(&full, "%s/%s", c.dataset, pre.data);
+        if (!rc) {
+            char *dir = dltc__strndup(full.data, (size_t)(strrchr(full.data, '/') - full.data));
+            rc = dir ? delete_with_prefix(&c, dir, full.data, 0) : dltc__error_oom();
+            /* the table's own folder goes too when it is empty (rmdir fails otherwise) */
+            if (!rc && full.len > 1 && full.data[full.len - 1] == '/' && dir) {
+                int fd = -1;
+                if (open_inside(&c, dir, 0, &fd) == 0) rmdir(dir);
+                if (fd >= 0) close(fd);
+                dltc_error_clear();
+            }
+            dltc__free(dir);
+        }
+        if (rc) dltc__error_prefix("table %s: drop: ", tables[i]);
+        dltc__buf_free(&pre);
+        dltc__buf_free(&full);
+    }
+    if (!rc && exists) cleanup_tmp(&c);
+    dltc__free(c.dataset);
+    dltc__free(c.tmp_dir);
     return rc;
 }
 

@@ -62,6 +62,17 @@ typedef struct {
  * {schema_name} before it, a separator after it). */
 int dltc__fs_check_options(const dltc_fs_options *o);
 
+/* Whether a new root table `table` can have files in the dataset: its rendered folder must
+ * stay inside it and not collide with the `init` file (a table named "init" under the
+ * default layout). Checked before extract, so no package is made that could never load. */
+int dltc__fs_check_table(const dltc_fs_options *o, const char *schema_name, const char *table);
+
+/* `dlt pipeline NAME drop` on the filesystem: `s` is the schema without the dropped tables
+ * (stored as a new _dlt_version file first), then every file of each table in `tables`
+ * (root and nested) is deleted, without following links. */
+int dltc__fs_drop_tables(const dltc_fs_options *o, dltc_schema *s,
+                         const char *const *tables, size_t n);
+
 /* "<bucket path>/<dataset>" (malloc'd; dltc__free). */
 int dltc__fs_dataset_path(char **out, const dltc_fs_options *o);
 

@@ -648,6 +648,31 @@ static int load_in_transaction(dltc_dest *db, dltc_storage *st, const char *pkg,
     return rc;
 }
 
+/* A job the destination refuses for good (DLTC_EDATA, the transaction rolled back): as dlt
+ * with raise_on_failed_jobs, the job goes to failed_jobs with its message and the package
+ * is completed as aborted, so it does not block every later load. The job is the one the
+ * message names (a bulk insert may report a file at a later call), else the first. */
+static int abort_package(dltc_storage *st, const char *load_id, char **jobs, size_t njobs)
+{
+    char msg[1024];
+    snprintf(msg, sizeof(msg), "%s", dltc_error_last()->message);
+    size_t k = 0;
+    for (size_t i = 0; i < njobs; i++)
+        if (strstr(msg, jobs[i])) {
+            k = i;
+            break;
+        }
+    int rc = dltc__package_job_fail(st, load_id, jobs[k], DLTC_JOB_NEW, msg);
+    if (!rc)
+        rc = dltc__package_complete(st, load_id, "aborted");
+    if (rc)
+        return rc;
+    return dltc__error_set(DLTC_EDATA,
+                           "%s (a retry cannot help: job %s is failed and package %s is "
+                           "aborted, none of it loaded)",
+                           msg, jobs[k], load_id);
+}
+
 static int load_package(dltc_storage *st, const char *load_id, const char *dest_type,
                         const char *location, const char *dataset, int replace_strategy,
                         dltc_load_early *early, dltc_load_result *res)
@@ -739,6 +764,8 @@ static int load_package(dltc_storage *st, const char *load_id, const char *dest_
                 rc = add_count(res, tables[k], n);
         }
     }
+    if (rc == DLTC_EDATA && njobs)
+        rc = abort_package(st, load_id, jobs, njobs);
     dltc__crash_point("load:after-commit");
     for (size_t k = 0; k < njobs && !rc; k++) {
         rc = dltc__package_job_move(st, load_id, jobs[k], DLTC_JOB_NEW, DLTC_JOB_COMPLETED);

@@ -355,6 +355,22 @@ void dltc__pipeline_fs_options(dltc_pipeline *p, void *fs_options)
     o->on_warning = fs_warning;
 }
 
+static int fs_check_table(const char *name, void *payload)
+{
+    dltc_pipeline *p = payload;
+    dltc_fs_options o;
+    dltc__pipeline_fs_options(p, &o);
+    return dltc__fs_check_table(&o, p->schema_name, name);
+}
+
+void dltc__pipeline_schema_checks(dltc_pipeline *p, dltc_schema *s)
+{
+    if (strcmp(p->destination, "filesystem") == 0) {
+        s->check_table = fs_check_table;
+        s->check_table_payload = p;
+    }
+}
+
 int dltc__pipeline_resolve_destination(dltc_pipeline *p, const char *credentials)
 {
     int rc = strcmp(p->destination, "filesystem") == 0 ? filesystem_location(p, credentials)

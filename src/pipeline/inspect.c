@@ -6,6 +6,7 @@
 #include "common/time.h"
 #include "dltc/schema.h"
 #include "formats/json.h"
+#include "load/filesystem.h"
 #include "load/loader.h"
 #include "load/sql.h"
 
@@ -694,9 +695,6 @@ int dltc_pipeline_drop_tables(dltc_pipeline *p, const char *const *tables, size_
     rc = dltc__pipeline_schema(p, &s);
     if (!rc)
         rc = plan_drop(s, tables, n, &d);
-    if (!rc && apply && strcmp(p->destination, "filesystem") == 0)
-        rc = dltc__error_set(DLTC_EINVALID, "drop is not supported for the filesystem "
-                                            "destination yet: delete the table's folder");
     if (!rc)
         rc = dltc__pipeline_dest_open(p, DLTC_DEST_READ, &db);
     if (!rc && db)
@@ -718,8 +716,13 @@ int dltc_pipeline_drop_tables(dltc_pipeline *p, const char *const *tables, size_
         /* the new version (bumped once here; saving it again does not bump) */
         if (!rc)
             rc = dltc_schema_export(&doc, s, DLTC_SCHEMA_JSON, 0);
-        if (!rc && db)
+        if (!rc && db && strcmp(p->destination, "filesystem") == 0) {
+            dltc_fs_options o;
+            dltc__pipeline_fs_options(p, &o);
+            rc = dltc__fs_drop_tables(&o, s, (const char *const *)d.tables, d.ntables);
+        } else if (!rc && db) {
             rc = drop_in_destination(db, p->dataset, &d, s, doc);
+        }
         if (!rc)
             rc = dltc__pipeline_save_schema(p, s);
         if (!rc)

@@ -328,6 +328,8 @@ int dltc__pipeline_schema(dltc_pipeline *p, dltc_schema **out)
         if (rc)
             dltc__error_prefix("%s: ", path);
     }
+    if (!rc)
+        dltc__pipeline_schema_checks(p, *out);
     dltc__free(text);
     dltc__free(path);
     return rc;

@@ -76,6 +76,8 @@ int dltc__pipeline_destination_ready(dltc_pipeline *p);
 /* The filesystem destination's options of this pipeline (strings lent from p). */
 struct dltc_fs_options_s;
 void dltc__pipeline_fs_options(dltc_pipeline *p, void *fs_options);
+/* The destination's checks of new table names, set on a schema the pipeline extracts into. */
+void dltc__pipeline_schema_checks(dltc_pipeline *p, dltc_schema *s);
 /* Open the destination; *out = NULL (and 0) when reading a DuckDB file that does not exist.
  * A filesystem dataset opens for reading only (views over its files). */
 int dltc__pipeline_dest_open(dltc_pipeline *p, dltc_dest_purpose purpose, dltc_dest **out);

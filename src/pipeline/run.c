@@ -151,6 +151,17 @@ typedef struct {
     dltc_source *src; /* resources, or NULL */
 } run_input;
 
+/* A package an earlier run left failed again: the message says how to get past it. */
+static int pending_failed(const dltc_pipeline *p, int rc)
+{
+    if (rc == DLTC_ENOMEM)
+        return rc;
+    char msg[1024];
+    snprintf(msg, sizeof(msg), "%s", dltc_error_last()->message);
+    return dltc__error_set(rc, "%s (a package left by an earlier run; if it can never load, "
+                           "`dlt pipeline %s drop-pending-packages` deletes it)", msg, p->name);
+}
+
 static int run(dltc_pipeline *p, const run_input *ri, dltc_load_info **info_out)
 {
     if (info_out)
@@ -170,11 +181,15 @@ static int run(dltc_pipeline *p, const run_input *ri, dltc_load_info **info_out)
     if (!rc) {
         dltc__trace_step(&tr, DLTC_STEP_NORMALIZE);
         rc = dltc__pipeline_normalize_pending(p, NULL);
+        if (rc)
+            rc = pending_failed(p, rc);
         dltc__trace_end_step(&tr, rc);
     }
     if (!rc) {
         dltc__trace_step(&tr, DLTC_STEP_LOAD);
         rc = dltc__pipeline_load_pending(p, info, NULL);
+        if (rc)
+            rc = pending_failed(p, rc);
         dltc__trace_end_step(&tr, rc);
     }
     if (!rc)

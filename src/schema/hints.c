@@ -394,8 +394,8 @@ static int apply_disposition(dltc_schema *s, dltc_table *t, const dltc_table_hin
     return strcmp(strategy, "scd2") == 0 ? 0 : dltc__schema_add_propagation(s, t->name);
 }
 
-int dltc__schema_apply_hints(dltc_schema *s, const char *table_name, const dltc_table_hints *h,
-                             dltc_table **out)
+static int apply_hints(dltc_schema *s, const char *table_name, const dltc_table_hints *h,
+                       dltc_table **out, int data)
 {
     dltc_buf name = DLTC_BUF_INIT;
     int rc = dltc__naming_normalize_path(s->naming, table_name, strlen(table_name), &name);
@@ -405,8 +405,16 @@ int dltc__schema_apply_hints(dltc_schema *s, const char *table_name, const dltc_
         dltc__buf_free(&name);
         return rc;
     }
-    dltc_table *t = dltc__schema_table(s, name.data, name.len);
-    if (!t) {
+    /* data never goes into dlt's own tables: a package for one could never load */
+    if (data && name.len >= 4 && memcmp(name.data, "_dlt", 4) == 0)
+        rc = dltc__error_set(DLTC_EINVALID,
+                             "table name '%s': names starting with _dlt are dlt's own tables "
+                             "(_dlt_loads, _dlt_version, _dlt_pipeline_state)",
+                             name.data);
+    dltc_table *t = rc ? NULL : dltc__schema_table(s, name.data, name.len);
+    if (!rc && !t && data && s->check_table)
+        rc = s->check_table(name.data, s->check_table_payload);
+    if (!rc && !t) {
         rc = dltc__schema_add_table(s, name.data, NULL, &t);
         if (!rc)
             rc = set_str(s, &t->resource, table_name);
@@ -451,4 +459,16 @@ int dltc__schema_apply_hints(dltc_schema *s, const char *table_name, const dltc_
     if (!rc && out)
         *out = t;
     return rc;
+}
+
+int dltc__schema_apply_hints(dltc_schema *s, const char *table_name, const dltc_table_hints *h,
+                             dltc_table **out)
+{
+    return apply_hints(s, table_name, h, out, 0);
+}
+
+int dltc__schema_apply_data_hints(dltc_schema *s, const char *table_name,
+                                  const dltc_table_hints *h, dltc_table **out)
+{
+    return apply_hints(s, table_name, h, out, 1);
 }

@@ -141,6 +141,11 @@ struct dltc_schema {
     const dltc_naming *naming;
     int dirty; /* content changed since the hash was computed */
     char current_hash[48];
+
+    /* Not stored: the destination's check of a new root table's name, run before the table
+     * is added by dltc__schema_apply_data_hints (the pipeline sets it; NULL: none). */
+    int (*check_table)(const char *name, void *payload);
+    void *check_table_payload;
 };
 
 /* A schema with dlt's defaults. `name` is used as given (normalize before). */
@@ -205,6 +210,10 @@ typedef struct {
     const char *schema_contract; /* a mode or a JSON object of entities, or NULL */
 } dltc_table_hints;
 
+/* The same for a table that data is extracted into: names starting with _dlt (dlt's own
+ * tables) are refused, and a new table must pass the schema's check_table. */
+int dltc__schema_apply_data_hints(dltc_schema *s, const char *table_name,
+                                  const dltc_table_hints *h, dltc_table **out);
 /* Create (or update) the root table `table_name` (normalized here) with the hints. */
 int dltc__schema_apply_hints(dltc_schema *s, const char *table_name, const dltc_table_hints *h,
                              dltc_table **out);

@@ -286,6 +286,10 @@ static int result_error(pg_dest *d, const PGresult *r, const char *prefix, int w
             primary = "unknown error";
     }
     int lost = p_PQstatus(d->conn) == CONNECTION_BAD;
+    /* data exceptions (class 22) and integrity violations (23) fail the same way every time */
+    const char *state = r ? p_PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    int data = !lost && state && (!strncmp(state, "22", 2) || !strncmp(state, "23", 2));
+    int nul = data && !strcmp(state, "22021") && strstr(primary, "0x00");
     dltc_buf b = DLTC_BUF_INIT;
     int rc = dltc__buf_printf(&b, "%s%s", prefix ? prefix : "", lost ? "connection lost: " : "");
     if (!rc)
@@ -302,8 +306,11 @@ static int result_error(pg_dest *d, const PGresult *r, const char *prefix, int w
         if (!rc)
             rc = dltc__buf_putc(&b, ')');
     }
+    if (!rc && nul)
+        rc = dltc__buf_puts(&b, ": Postgres text cannot hold the character U+0000");
     if (!rc)
-        rc = dltc__error_set(lost ? DLTC_ENETWORK : DLTC_EDATABASE, "%s", b.data);
+        rc = dltc__error_set(lost ? DLTC_ENETWORK : data ? DLTC_EDATA : DLTC_EDATABASE, "%s",
+                             b.data);
     dltc__buf_free(&b);
     return rc;
 }

@@ -231,7 +231,7 @@ static void test_exec_errors(void **state)
     assert_int_equal(dltc__dest_exec(d, "SELECT * FROM no_such_table"), DLTC_EDATABASE);
     assert_one_line("relation \"no_such_table\" does not exist", NULL);
     exec_ok(d, "CREATE TEMP TABLE pk (id int PRIMARY KEY); INSERT INTO pk VALUES (1), (2)");
-    assert_int_equal(dltc__dest_exec(d, "INSERT INTO pk VALUES (1)"), DLTC_EDATABASE);
+    assert_int_equal(dltc__dest_exec(d, "INSERT INTO pk VALUES (1)"), DLTC_EDATA);
     assert_one_line("duplicate key value violates unique constraint", "\n");
     assert_one_line("Key (id)=(1) already exists", NULL);
     /* the session goes on; NOTICEs are not printed */
@@ -388,7 +388,7 @@ static void test_query_types(void **state)
     assert_null(r);
     assert_int_equal(dltc__dest_query(d, "SELECT 1 / (g - 5000) FROM generate_series(1, 9000) g",
                                       &r),
-                     DLTC_EDATABASE);
+                     DLTC_EDATA);
     assert_one_line("division by zero", NULL);
     assert_null(r);
     assert_scalar(d, "SELECT 40 + 2", "42");
@@ -771,7 +771,7 @@ static void test_failed_load_leaves_nothing(void **state)
     exec_ok(d, "BEGIN");
     assert_int_equal(dltc__dest_load_file(d, "test_fail", t, good, "csv", 0, &rows), 0);
     assert_int_equal(rows, 3);
-    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, bad, "csv", 0, &rows), DLTC_EDATABASE);
+    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, bad, "csv", 0, &rows), DLTC_EDATA);
     assert_one_line("invalid input syntax for type bigint: \"abc\"", NULL);
     assert_one_line("line 3", "\n");
     assert_one_line("bad.csv", NULL);
@@ -779,7 +779,7 @@ static void test_failed_load_leaves_nothing(void **state)
     assert_scalar(d, "SELECT count(*) FROM test_fail.t", "0");
 
     /* outside a transaction a COPY is all or nothing by itself */
-    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, bad, "csv", 0, &rows), DLTC_EDATABASE);
+    assert_int_equal(dltc__dest_load_file(d, "test_fail", t, bad, "csv", 0, &rows), DLTC_EDATA);
     assert_scalar(d, "SELECT count(*) FROM test_fail.t", "0");
     /* a jsonl value the encoder refuses: the COPY is aborted, the session goes on */
     assert_int_equal(dltc__dest_load_file(d, "test_fail", t, badj, "jsonl", 0, &rows), DLTC_EINVALID);
@@ -789,7 +789,7 @@ static void test_failed_load_leaves_nothing(void **state)
     assert_int_equal(dltc__dest_load_file(d, "test_fail", t, badj, "jsonl", 0, &rows), DLTC_EINVALID);
     unsetenv("DLTC_PG_COPY");
     assert_int_equal(dltc__dest_load_file(d, "test_fail", t, badiv, "insert_values", 0, &rows),
-                     DLTC_EDATABASE);
+                     DLTC_EDATA);
     assert_one_line("invalid input syntax for type bigint", NULL);
     assert_scalar(d, "SELECT count(*) FROM test_fail.t", "0");
     /* a header without rows */
@@ -1348,7 +1348,7 @@ static void test_jsonl_scan_errors_and_shapes(void **state)
         {"{\"id\":1}{\"id\":2}\n", DLTC_EPARSE, ":1:9: unexpected character '{' after value"},
         {"{\"id\":1} {\"id\":2} x\n", DLTC_EPARSE, ":1:19: unexpected character 'x'"},
         {"{\"id\":1}\n\xef\xbb\xbf{\"id\":2}\n", DLTC_EPARSE, ":2:1: unexpected byte 0xef"},
-        {"{\"id\":1,\"txt\":\"a\\u0000b\"}\n", DLTC_EDATABASE, "0x00"},
+        {"{\"id\":1,\"txt\":\"a\\u0000b\"}\n", DLTC_EDATA, "0x00"},
         {"{\"id\":1}\n{\"id\" 2}\n", DLTC_EPARSE, ":2:7: expected ':' after object key"},
         {"{'id':1}\n", DLTC_EPARSE, "single-quoted strings are not allowed"},
         /* shapes the scanner hands to the reader */
