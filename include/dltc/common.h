@@ -70,6 +70,11 @@ typedef struct {
 
 DLTC_EXTERN void dltc_allocator_set(const dltc_allocator *allocator);
 
+/* Free a string or buffer the library handed out through `char **out` (JSON, info text,
+ * redacted URLs, paths …), with the allocator that made it. The one way to free them; NULL
+ * accepted. Objects with a lifetime have their own _free. */
+DLTC_EXTERN void dltc_free(void *ptr);
+
 /*
  * Warnings and notes (what dlt logs: a merge appended on the filesystem, a guessed
  * paginator…): one line each, secrets masked. By default lines from DLTC_LOG_WARNING up go to

@@ -120,10 +120,9 @@ DLTC_EXTERN int dltc_http_response_check_with(const dltc_http_response *response
  * api_key, token, key, access_token, apikey, api-key, access-token, secret, password, pwd,
  * client_secret, username, client_id; plus any name containing token, secret, passw, auth,
  * key, signature, credential or session) and "user:password@" by "***@". *out is the
- * caller's, freed with dltc_http_string_free. Thread-safe.
+ * caller's (dltc_free). Thread-safe.
  */
 DLTC_EXTERN int dltc_http_url_redact(char **out, const char *url);
-DLTC_EXTERN void dltc_http_string_free(char *s);
 
 #ifdef __cplusplus
 }

@@ -84,7 +84,8 @@ DLTC_EXTERN int dltc_pipeline_query(dltc_pipeline *p, const char *sql, dltc_rows
  * are pending. *restored (may be NULL) = 1 when the state was taken. */
 DLTC_EXTERN int dltc_pipeline_sync(dltc_pipeline *p, int *restored);
 
-/* The pipelines dir dlt would use (from $DLT_DATA_DIR etc.); *out malloc'd (free()). */
+/* The pipelines dir dlt would use (from $DLT_DATA_DIR etc.); *out is the caller's
+ * (dltc_free). */
 DLTC_EXTERN int dltc_pipelines_dir(char **out);
 /* 1 when <pipelines_dir>/<name> exists (pipelines_dir NULL: the default), 0 if not. */
 DLTC_EXTERN int dltc_pipeline_exists(const char *pipelines_dir, const char *name);

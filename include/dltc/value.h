@@ -71,8 +71,6 @@ DLTC_EXTERN int dltc_doc_parse_json(dltc_doc *doc, const char *json, size_t len,
  * dltc_free. Timestamps, dates and times become ISO strings, decimals and big integers
  * numbers, binary base64. */
 DLTC_EXTERN int dltc_value_to_json(char **out, size_t *out_len, const dltc_value *value);
-/* Free memory handed out by the library (strings from dltc_value_to_json, …). */
-DLTC_EXTERN void dltc_free(void *ptr);
 
 /* Read access (lends; never NULL-safe for wrong types: check dltc_value_type_of first). */
 DLTC_EXTERN dltc_value_type dltc_value_type_of(const dltc_value *v);

@@ -378,7 +378,7 @@ static PyObject *py_url_redact(PyObject *self, PyObject *args)
     if (dltc_http_url_redact(&out, url))
         return dltcpy_raise(NULL);
     PyObject *s = PyUnicode_DecodeUTF8(out, (Py_ssize_t)strlen(out), "replace");
-    dltc_http_string_free(out);
+    dltc_free(out);
     return s;
 }
 

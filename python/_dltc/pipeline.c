@@ -461,7 +461,7 @@ static PyObject *py_pipelines_dir(PyObject *self, PyObject *noargs)
     if (dltc_pipelines_dir(&d))
         return dltcpy_raise(NULL);
     PyObject *r = str_or_none(d);
-    free(d);
+    dltc_free(d);
     return r;
 }
 

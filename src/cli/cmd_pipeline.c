@@ -195,15 +195,13 @@ int cmd_pipeline(int argc, char **argv)
     int rc = CLI_OK;
     if (list || npos == 0) {
         char *dir = NULL;
-        if (po.pipelines_dir)
-            dir = strdup(po.pipelines_dir);
-        else if (dltc_pipelines_dir(&dir) != 0) {
+        if (!po.pipelines_dir && dltc_pipelines_dir(&dir) != 0) {
             cli_error("pipeline", NULL);
             free(pos);
             return CLI_FAIL;
         }
-        rc = list_pipelines(dir);
-        free(dir);
+        rc = list_pipelines(po.pipelines_dir ? po.pipelines_dir : dir);
+        dltc_free(dir);
         free(pos);
         return rc;
     }

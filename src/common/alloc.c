@@ -71,3 +71,8 @@ char *dltc__strdup(const char *s)
 {
     return dltc__strndup(s, strlen(s));
 }
+
+void dltc_free(void *ptr)
+{
+    dltc__free(ptr);
+}

@@ -271,11 +271,6 @@ int dltc_array_append(dltc_doc *doc, dltc_value *array, dltc_value *value)
     return dltc__array_append(&doc->arena, array, value);
 }
 
-void dltc_free(void *ptr)
-{
-    dltc__free(ptr);
-}
-
 dltc_value_type dltc_value_type_of(const dltc_value *v)
 {
     return (dltc_value_type)v->type;

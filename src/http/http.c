@@ -140,10 +140,6 @@ int dltc_http_url_redact(char **out, const char *url)
     return 0;
 }
 
-void dltc_http_string_free(char *s)
-{
-    dltc__free(s);
-}
 
 /* ---- retries (dlt.sources.helpers.requests.retry) ---- */
 

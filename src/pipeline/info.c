@@ -18,7 +18,7 @@ int dltc_pipelines_dir(char **out)
     if (!dd)
         return dltc__error_oom();
     size_t n = strlen(dd) + 16;
-    *out = malloc(n); /* the caller frees with free() */
+    *out = dltc__malloc(n);
     if (*out)
         snprintf(*out, n, "%s/pipelines", dd);
     dltc__free(dd);
@@ -29,14 +29,14 @@ int dltc_pipeline_exists(const char *pipelines_dir, const char *name)
 {
     char *dir = NULL;
     if (pipelines_dir)
-        dir = strdup(pipelines_dir);
+        dir = dltc__strdup(pipelines_dir);
     else if (dltc_pipelines_dir(&dir))
         return 0;
     if (!dir || strchr(name, '/'))
-        return free(dir), 0;
+        return dltc__free(dir), 0;
     char path[8192];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
-    free(dir);
+    dltc__free(dir);
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }

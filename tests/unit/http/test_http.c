@@ -113,7 +113,7 @@ static void test_url_encoding_and_redaction(void **state)
                      0);
     assert_string_equal(red, "https://***@h/p?page=2&api_key=***&Token=***&client_secret=***"
                              "&access-token=***&limit=5");
-    dltc_http_string_free(red);
+    dltc_free(red);
 }
 
 static void test_gzip(void **state)
