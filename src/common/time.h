@@ -51,8 +51,4 @@ int dltc__unicode_digit(uint32_t cp);
  * An invalid or truncated sequence yields U+FFFD for one byte. */
 size_t dltc__utf8_next(const char *s, size_t len, size_t i, uint32_t *cp);
 
-/* A new load id: str(time.time()) as Python prints it ("1712345678.123456"), strictly
- * increasing within the process. `out` needs 40 bytes. Thread-safe. */
-void dltc__load_id_new(char out[40]);
-
 #endif

@@ -11,7 +11,7 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/error.h"
-#include "config/toml.h"
+#include "formats/toml.h"
 #include "formats/json.h"
 #include "formats/value.h"
 

@@ -1508,3 +1508,10 @@ void dltc__json_reader_free(dltc_json_reader *r)
     dltc__free(r->name);
     dltc__free(r);
 }
+
+/* the public entry point (dltc/value.h) */
+int dltc_doc_parse_json(dltc_doc *doc, const char *json, size_t len, dltc_value **out)
+{
+    dltc_json_error err;
+    return dltc__json_parse(&doc->arena, json, len, 512, out, &err);
+}

@@ -470,3 +470,18 @@ int dltc__json_write(dltc_buf *b, const dltc_value *v)
         dltc__free(stk);
     return rc;
 }
+
+/* the public entry point (dltc/value.h) */
+int dltc_value_to_json(char **out, size_t *out_len, const dltc_value *value)
+{
+    dltc_buf b = DLTC_BUF_INIT;
+    int rc = dltc__json_write(&b, value);
+    if (rc) {
+        dltc__buf_free(&b);
+        return rc;
+    }
+    if (out_len)
+        *out_len = b.len;
+    *out = dltc__buf_detach(&b);
+    return *out ? 0 : dltc__error_oom();
+}

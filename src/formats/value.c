@@ -1,6 +1,5 @@
 /* The value builder API and the arena-side vector growth shared with the parser. */
 #include "formats/value.h"
-#include "formats/json.h"
 #include "common/alloc.h"
 #include "common/error.h"
 
@@ -336,22 +335,3 @@ const dltc_value *dltc_object_get(const dltc_value *object, const char *key)
     return NULL;
 }
 
-int dltc_doc_parse_json(dltc_doc *doc, const char *json, size_t len, dltc_value **out)
-{
-    dltc_json_error err;
-    return dltc__json_parse(&doc->arena, json, len, 512, out, &err);
-}
-
-int dltc_value_to_json(char **out, size_t *out_len, const dltc_value *value)
-{
-    dltc_buf b = DLTC_BUF_INIT;
-    int rc = dltc__json_write(&b, value);
-    if (rc) {
-        dltc__buf_free(&b);
-        return rc;
-    }
-    if (out_len)
-        *out_len = b.len;
-    *out = dltc__buf_detach(&b);
-    return *out ? 0 : dltc__error_oom();
-}

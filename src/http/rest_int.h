@@ -4,6 +4,7 @@
 #define DLTC_REST_INT_H
 
 #include "dltc/rest.h"
+#include "common/buf.h"
 #include "formats/value.h"
 
 /* The one logical request the paginate loop sends and the paginator changes between pages. */
@@ -19,6 +20,11 @@ struct dltc_rest_request {
     size_t data_len;
 };
 
+/* URLs (request.c): absolute (has a scheme); base + path joined as dlt's join_url. */
+int dltc__rest_url_is_absolute(const char *u);
+int dltc__rest_url_join(dltc_buf *out, const char *base, const char *path);
+/* Replace the body with the JSON text `json` (parsed; DLTC_EPARSE when it is not JSON). */
+int dltc__rest_request_set_json(dltc_rest_request *req, const char *json);
 int dltc__rest_request_init(dltc_rest_request *req, const char *method, const char *url);
 void dltc__rest_request_free(dltc_rest_request *req);
 

@@ -21,6 +21,7 @@
 #include "load/destinations/duckdb.h"
 #include "load/sql.h"
 #include "package/fsutil.h"
+#include "package/loadid.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -13,6 +13,7 @@
 #include "normalize/relational.h"
 #include "normalize/writer.h"
 #include "schema/schema.h"
+#include "package/loadid.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -5,7 +5,7 @@
 #include "common/alloc.h"
 #include "common/arena.h"
 #include "common/error.h"
-#include "config/toml.h"
+#include "formats/toml.h"
 #include "formats/json.h"
 #include "formats/yaml.h"
 #include "package/package.h"

@@ -11,6 +11,7 @@
 #include "pipeline/trace.h"
 #include "formats/json.h"
 #include "load/sql.h"
+#include "package/loadid.h"
 
 #include <stdio.h>
 #include <string.h>

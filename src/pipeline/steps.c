@@ -9,6 +9,7 @@
 #include "formats/typed_json.h"
 #include "load/sql.h"
 #include "pipeline/trace.h"
+#include "package/loadid.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
 #include "pipeline/trace.h"
+#include "pipeline/pipeline_impl.h"
 #include "common/alloc.h"
 #include "common/arena.h"
 #include "common/error.h"

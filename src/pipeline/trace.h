@@ -4,7 +4,9 @@
 #ifndef DLTC_PIPELINE_TRACE_H
 #define DLTC_PIPELINE_TRACE_H
 
-#include "pipeline/pipeline_impl.h"
+#include "dltc/pipeline.h"
+
+#include <stdint.h>
 
 enum { DLTC_STEP_EXTRACT, DLTC_STEP_NORMALIZE, DLTC_STEP_LOAD, DLTC_STEP__COUNT };
 

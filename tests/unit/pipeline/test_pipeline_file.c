@@ -6,7 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "config/toml.h"
+#include "formats/toml.h"
 #include "dltc/dltc.h"
 #include "dltc/pipeline_file.h"
 #include "formats/keylines.h"

@@ -1,3 +1,4 @@
+#include "package/loadid.h"
 #include "common/time.h"
 #include "formats/json.h"
 

@@ -35,7 +35,7 @@
  * Errors are reported at the first offending byte (at the opening delimiter for
  * unterminated strings, arrays and inline tables); the line and column are computed from
  * the byte offset once, at the end. */
-#include "config/toml.h"
+#include "formats/toml.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
