@@ -10,7 +10,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/time.h"
-#include "config/toml.h"
+#include "formats/toml.h"
 #include "formats/json.h"
 
 #include <inttypes.h>
