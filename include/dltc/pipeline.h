@@ -10,6 +10,7 @@
 
 #include "dltc/common.h"
 #include "dltc/dataset.h"
+#include "dltc/progress.h"
 #include "dltc/value.h"
 
 #ifdef __cplusplus
@@ -28,11 +29,15 @@ typedef struct {
     const char *loader_file_format;/* default: the destination's preferred format */
     const char *replace_strategy;  /* dlt's destination replace_strategy: truncate-and-insert
                                       (default), insert-from-staging, staging-optimized */
+    const char *progress;          /* dlt's pipeline `progress`: a reporter name of
+                                      dltc_pipeline_set_progress_reporter (dltc/progress.h);
+                                      NULL: config `progress` (the pipeline's section first,
+                                      env PROGRESS), else off */
 } dltc_pipeline_options;
 
 #define DLTC_PIPELINE_OPTIONS_VERSION 1
 #define DLTC_PIPELINE_OPTIONS_INIT                                                             \
-    {DLTC_PIPELINE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL}
+    {DLTC_PIPELINE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
 
 /* Open (create) the pipeline `name` with dlt's defaults. */
 DLTC_EXTERN int dltc_pipeline_open(dltc_pipeline **out, const char *name,
@@ -189,6 +194,23 @@ DLTC_EXTERN size_t dltc_load_info_package_failed_jobs(const dltc_load_info *info
 DLTC_EXTERN size_t dltc_load_info_table_count(const dltc_load_info *info);
 DLTC_EXTERN const char *dltc_load_info_table_name(const dltc_load_info *info, size_t i);
 DLTC_EXTERN uint64_t dltc_load_info_table_rows(const dltc_load_info *info, size_t i);
+/* The jobs (load files) of package i: the file name ("users.1a2b3c4d5e.0.jsonl"), its table
+ * and its state ("new_jobs" before the load, "completed_jobs", "failed_jobs"). Out of range:
+ * 0 / NULL. */
+DLTC_EXTERN size_t dltc_load_info_job_count(const dltc_load_info *info, size_t package);
+DLTC_EXTERN const char *dltc_load_info_job_name(const dltc_load_info *info, size_t package,
+                                                size_t job);
+DLTC_EXTERN const char *dltc_load_info_job_table(const dltc_load_info *info, size_t package,
+                                                 size_t job);
+DLTC_EXTERN const char *dltc_load_info_job_state(const dltc_load_info *info, size_t package,
+                                                 size_t job);
+/* Rows loaded per table by package i alone (loaded packages; 0 tables otherwise). */
+DLTC_EXTERN size_t dltc_load_info_package_table_count(const dltc_load_info *info,
+                                                      size_t package);
+DLTC_EXTERN const char *dltc_load_info_package_table_name(const dltc_load_info *info,
+                                                          size_t package, size_t k);
+DLTC_EXTERN uint64_t dltc_load_info_package_table_rows(const dltc_load_info *info,
+                                                       size_t package, size_t k);
 
 #ifdef __cplusplus
 }

@@ -105,17 +105,18 @@ static dltc_pipeline *get(PyObject *o)
 }
 
 /* Pipeline(name, destination=None, dataset_name=None, pipelines_dir=None, credentials=None,
- *          loader_file_format=None, replace_strategy=None) */
+ *          loader_file_format=None, replace_strategy=None, progress=None) */
 static int pipeline_init(PyObject *o, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"name", "destination", "dataset_name", "pipelines_dir",
-                             "credentials", "loader_file_format", "replace_strategy", NULL};
+                             "credentials", "loader_file_format", "replace_strategy",
+                             "progress", NULL};
     dltc_pipeline_options po = DLTC_PIPELINE_OPTIONS_INIT;
     const char *name;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|zzzzzz:Pipeline", kwlist, &name,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|zzzzzzz:Pipeline", kwlist, &name,
                                      &po.destination, &po.dataset_name, &po.pipelines_dir,
                                      &po.credentials, &po.loader_file_format,
-                                     &po.replace_strategy))
+                                     &po.replace_strategy, &po.progress))
         return -1;
     Pipeline *self = (Pipeline *)o;
     int rc;

@@ -43,6 +43,11 @@ int cli_parser_next(cli_parser *p, const char **value);
 void cli_error(const char *cmd, const char *what);
 /* Parse a non-negative integer option; -1 on error (message printed). */
 long cli_parse_count(const char *cmd, const char *opt, const char *value);
+/* The progress reporter of a run (--progress FLAG, else none with -q, else the config's
+ * `progress` (*out NULL: the pipeline resolves it), else a bar when stderr is a terminal and
+ * log lines when it is not). -1 on an unknown name (message printed: a usage error). */
+int cli_progress(const char *cmd, const char *flag, int quiet, const char *pipeline_name,
+                 const char **out);
 
 int cmd_normalize(int argc, char **argv);
 int cmd_load(int argc, char **argv);

@@ -37,14 +37,18 @@ static const char HELP[] =
     "                               '{\"columns\": \"freeze\"}' (tables, columns, data_type)\n"
     "      --replace-strategy S     truncate-and-insert (default), insert-from-staging,\n"
     "                               staging-optimized\n"
-    "  -q, --quiet                  print nothing on success\n"
+    "      --progress P             progress on stderr: log, tqdm, enlighten,\n"
+    "                               alive_progress (a bar) or none (default: config\n"
+    "                               `progress`, else a bar on a terminal, else log lines)\n"
+    "  -q, --quiet                  print nothing on success (no progress either)\n"
     "  -h, --help                   this help\n"
     "\n"
     "exit codes: 0 success, 1 failure (bad input, destination error), 2 usage error\n";
 
 enum {
     O_PIPELINE, O_TABLE, O_DEST, O_DATASET, O_CREDS, O_PDIR, O_WD, O_STRATEGY, O_PK, O_MK,
-    O_NESTING, O_FORMAT, O_COLUMNS, O_INCREMENTAL, O_CONTRACT, O_REPLACE, O_QUIET, O_HELP
+    O_NESTING, O_FORMAT, O_COLUMNS, O_INCREMENTAL, O_CONTRACT, O_REPLACE, O_QUIET, O_HELP,
+    O_PROGRESS
 };
 static const cli_option OPTS[] = {
     {"pipeline", 'p', 1},        {"table", 't', 1},           {"destination", 0, 1},
@@ -53,7 +57,7 @@ static const cli_option OPTS[] = {
     {"merge-key", 0, 1},         {"max-table-nesting", 0, 1}, {"loader-file-format", 0, 1},
     {"columns", 0, 1},           {"incremental", 0, 1},       {"schema-contract", 0, 1},
     {"replace-strategy", 0, 1},  {"quiet", 'q', 0},           {"help", 'h', 0},
-    {NULL, 0, 0}};
+    {"progress", 0, 1},          {NULL, 0, 0}};
 
 /* CURSOR[:INITIAL] → incremental options. INITIAL is JSON when it parses as a JSON scalar,
  * else a string ("2024-01-01" becomes a date). The colon splits outside brackets/quotes. */
@@ -119,7 +123,7 @@ int cmd_load(int argc, char **argv)
     dltc_run_options ro = DLTC_RUN_OPTIONS_INIT;
     dltc_incremental_options inc = DLTC_INCREMENTAL_OPTIONS_INIT;
     char *inc_cursor = NULL, *inc_initial = NULL;
-    const char *name = NULL;
+    const char *name = NULL, *progress = NULL;
     int quiet = 0;
     const char **inputs = calloc((size_t)argc, sizeof(char *));
     size_t ninputs = 0;
@@ -175,6 +179,7 @@ int cmd_load(int argc, char **argv)
         case O_CONTRACT: ro.schema_contract = v; break;
         case O_REPLACE: po.replace_strategy = v; break;
         case O_QUIET: quiet = 1; break;
+        case O_PROGRESS: progress = v; break;
         case O_HELP:
             fputs(HELP, stdout);
             free(inputs);
@@ -188,6 +193,12 @@ int cmd_load(int argc, char **argv)
                 !name ? "--pipeline is required"
                 : !ro.table_name ? "--table is required" : "no input files (use - for stdin)",
                 HELP);
+        free(inputs);
+        free(inc_cursor);
+        free(inc_initial);
+        return CLI_USAGE;
+    }
+    if (cli_progress("load", progress, quiet, name, &po.progress)) {
         free(inputs);
         free(inc_cursor);
         free(inc_initial);

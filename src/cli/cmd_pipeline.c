@@ -1,11 +1,14 @@
 /* dlt pipeline [--list-pipelines] | NAME <op> … : inspect a pipeline and take things away
  * from it. ops: info [-v], query "SQL" [--format table|csv|json], schema [--format yaml|json],
- * load-package [LOAD_ID], failed-jobs, drop-pending-packages, drop TABLE... [--yes], sync. */
+ * load-package [LOAD_ID], failed-jobs, drop-pending-packages, drop TABLE... [--yes], sync,
+ * show [--port N] (the local dashboard, src/web/). */
 #include "cli.h"
 #include "dltc/dltc.h"
+#include "dltc/web.h"
 #include "output.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,7 @@ static const char HELP[] =
     "       dlt pipeline NAME drop TABLE... [--yes]\n"
     "       dlt pipeline NAME trace\n"
     "       dlt pipeline NAME sync [--credentials PATH] [--dataset NAME]\n"
+    "       dlt pipeline NAME show [--port N]\n"
     "\n"
     "Inspect a pipeline: its working dir, state and packages, its dataset (query) and its\n"
     "schema; load-package shows a package and its jobs (default: the newest), failed-jobs\n"
@@ -31,18 +35,22 @@ static const char HELP[] =
     "the destination and the schema; without --yes (-y) it only prints what it would drop.\n"
     "sync takes the state and schemas from the destination (the newest state committed with\n"
     "a completed load); it also works for a pipeline with no working dir yet (a new machine).\n"
+    "show serves a local web dashboard (overview, schema, tables, a read-only SQL box, loads,\n"
+    "trace) on 127.0.0.1 only, default port 8501 (--port 0: a free one); it prints the URL\n"
+    "with its session token and serves until Ctrl-C.\n"
     "Options valid everywhere: --pipelines-dir DIR, --credentials C (database file or URL),\n"
     "--dataset NAME, --destination D (default: the pipeline's, else duckdb).\n"
     "\n"
     "exit codes: 0 success, 1 failure (no such pipeline, package or table, SQL error),\n"
     "2 usage error\n";
 
-enum { O_LIST, O_PDIR, O_FORMAT, O_VERBOSE, O_CREDS, O_DATASET, O_YES, O_DEST, O_HELP };
+enum { O_LIST, O_PDIR, O_FORMAT, O_VERBOSE, O_CREDS, O_DATASET, O_YES, O_DEST, O_HELP, O_PORT };
 static const cli_option OPTS[] = {{"list-pipelines", 'l', 0}, {"pipelines-dir", 0, 1},
                                   {"format", 0, 1},          {"verbose", 'v', 0},
                                   {"credentials", 0, 1},     {"dataset", 0, 1},
                                   {"yes", 'y', 0},           {"destination", 0, 1},
-                                  {"help", 'h', 0},          {NULL, 0, 0}};
+                                  {"help", 'h', 0},          {"port", 0, 1},
+                                  {NULL, 0, 0}};
 
 /* op name, fewest and most arguments after it (-1: any number) */
 static const struct {
@@ -50,7 +58,8 @@ static const struct {
     int min_args, max_args;
 } OPS[] = {{"info", 0, 0},        {"query", 1, 1},           {"schema", 0, 0},
            {"load-package", 0, 1}, {"failed-jobs", 0, 0},    {"drop-pending-packages", 0, 0},
-           {"drop", 1, -1},        {"trace", 0, 0},           {"sync", 0, 0}};
+           {"drop", 1, -1},        {"trace", 0, 0},           {"sync", 0, 0},
+           {"show", 0, 0}};
 
 static int list_pipelines(const char *dir)
 {
@@ -95,10 +104,58 @@ static int print_text(int rc, char *text)
     return rc ? CLI_FAIL : CLI_OK;
 }
 
+/* show: the dashboard until SIGINT/SIGTERM */
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static int show_should_stop(void *payload)
+{
+    (void)payload;
+    return g_stop;
+}
+
+static void show_ready(const char *url, void *payload)
+{
+    printf("dashboard of pipeline %s: %s\n", (const char *)payload, url);
+    printf("press Ctrl-C to stop\n");
+    fflush(stdout);
+}
+
+static int show(dltc_pipeline *pl, long port)
+{
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    g_stop = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    dltc_web_options wo = DLTC_WEB_OPTIONS_INIT;
+    wo.port = (unsigned int)port;
+    wo.on_ready = show_ready;
+    wo.should_stop = show_should_stop;
+    wo.payload = (void *)dltc_pipeline_name(pl);
+    int rc = dltc_web_serve(pl, &wo);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (rc) {
+        cli_error("pipeline", "show");
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
 static int run_op(dltc_pipeline *pl, const char *op, const char **args, size_t nargs,
-                  const char *format, int verbose, int yes)
+                  const char *format, int verbose, int yes, long port)
 {
     char *text = NULL;
+    if (!strcmp(op, "show"))
+        return show(pl, port);
     if (!strcmp(op, "query")) {
         dltc_rows *rows = NULL;
         int rc;
@@ -169,6 +226,7 @@ int cmd_pipeline(int argc, char **argv)
     size_t npos = 0;
     const char *format = NULL;
     int list = 0, verbose = 0, yes = 0;
+    long port = 8501;
     if (!pos) {
         fprintf(stderr, "dlt pipeline: out of memory\n");
         return CLI_FAIL;
@@ -189,6 +247,14 @@ int cmd_pipeline(int argc, char **argv)
         case O_DATASET: po.dataset_name = v; break;
         case O_DEST: po.destination = v; break;
         case O_YES: yes = 1; break;
+        case O_PORT:
+            if ((port = cli_parse_count("pipeline", "port", v)) < 0 || port > 65535) {
+                if (port > 65535)
+                    fprintf(stderr, "dlt pipeline: --port must be from 0 to 65535, got '%s'\n", v);
+                free(pos);
+                return CLI_USAGE;
+            }
+            break;
         case O_HELP: fputs(HELP, stdout); free(pos); return CLI_OK;
         }
     }
@@ -242,7 +308,7 @@ int cmd_pipeline(int argc, char **argv)
         free(pos);
         return CLI_FAIL;
     }
-    rc = run_op(pl, op, args, nargs, format, verbose, yes);
+    rc = run_op(pl, op, args, nargs, format, verbose, yes, port);
     dltc_pipeline_free(pl);
     free(pos);
     return rc;

@@ -25,17 +25,23 @@ static const char HELP[] =
     "      --ledger TABLE           append a row per source run to TABLE in the dataset:\n"
     "                               run_at, pipeline_name, dataset_name, load_info\n"
     "      --check                  only read and check the file and build its sources\n"
-    "  -q, --quiet                  print nothing on success\n"
+    "      --progress P             progress on stderr: log, tqdm, enlighten,\n"
+    "                               alive_progress (a bar) or none (default: config\n"
+    "                               `progress`, else a bar on a terminal, else log lines)\n"
+    "  -q, --quiet                  print nothing on success (no progress either)\n"
     "  -h, --help                   this help\n"
     "\n"
     "exit codes: 0 success, 1 failure (bad file, source or destination error), 2 usage\n";
 
-enum { O_SOURCE, O_DEST, O_DATASET, O_CREDS, O_PDIR, O_LEDGER, O_CHECK, O_QUIET, O_HELP };
+enum {
+    O_SOURCE, O_DEST, O_DATASET, O_CREDS, O_PDIR, O_LEDGER, O_CHECK, O_QUIET, O_HELP,
+    O_PROGRESS
+};
 static const cli_option OPTS[] = {
     {"source", 0, 1},      {"destination", 0, 1}, {"dataset", 0, 1},
     {"credentials", 0, 1}, {"pipelines-dir", 0, 1}, {"ledger", 0, 1},
     {"check", 0, 0},       {"quiet", 'q', 0},     {"help", 'h', 0},
-    {NULL, 0, 0}};
+    {"progress", 0, 1},    {NULL, 0, 0}};
 
 static int wanted(const char *name, const char **only, size_t nonly)
 {
@@ -50,7 +56,7 @@ static int wanted(const char *name, const char **only, size_t nonly)
 int cmd_run(int argc, char **argv)
 {
     dltc_pipeline_options over = DLTC_PIPELINE_OPTIONS_INIT;
-    const char *path = NULL, *ledger = NULL;
+    const char *path = NULL, *ledger = NULL, *progress = NULL;
     const char **only = calloc((size_t)argc, sizeof(char *));
     size_t nonly = 0;
     int quiet = 0, check = 0;
@@ -80,6 +86,7 @@ int cmd_run(int argc, char **argv)
         case O_LEDGER: ledger = v; break;
         case O_CHECK: check = 1; break;
         case O_QUIET: quiet = 1; break;
+        case O_PROGRESS: progress = v; break;
         case O_HELP:
             fputs(HELP, stdout);
             free(only);
@@ -88,6 +95,11 @@ int cmd_run(int argc, char **argv)
     }
     if (!path) {
         fprintf(stderr, "dlt run: which pipeline file?\n%s", HELP);
+        free(only);
+        return CLI_USAGE;
+    }
+    if (progress && dltc_progress_check_name(progress)) {
+        fprintf(stderr, "dlt run: --progress: %s\n", dltc_error_last()->message);
         free(only);
         return CLI_USAGE;
     }
@@ -134,6 +146,12 @@ int cmd_run(int argc, char **argv)
     if (over.dataset_name) po.dataset_name = over.dataset_name;
     if (over.credentials) po.credentials = over.credentials;
     if (over.pipelines_dir) po.pipelines_dir = over.pipelines_dir;
+    /* --progress, then -q, then the file's [pipeline] progress, then config and the default */
+    const char *pr = NULL;
+    if (progress || quiet || !po.progress)
+        cli_progress("run", progress, quiet, dltc_pipeline_file_name(f), &pr); /* checked above */
+    if (pr)
+        po.progress = pr;
     dltc_pipeline *pl = NULL;
     if (dltc_pipeline_open(&pl, dltc_pipeline_file_name(f), &po)) {
         cli_error("run", NULL);

@@ -1,11 +1,14 @@
 /* The shared option parser: --long, --long=value, --long value, -s value, "--" ends options. */
 #include "cli.h"
 #include "dltc/common.h"
+#include "dltc/config.h"
+#include "dltc/progress.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void cli_parser_init(cli_parser *p, const char *cmd, int argc, char **argv,
                      const cli_option *opts)
@@ -95,4 +98,34 @@ long cli_parse_count(const char *cmd, const char *opt, const char *value)
         return -1;
     }
     return v;
+}
+
+int cli_progress(const char *cmd, const char *flag, int quiet, const char *pipeline_name,
+                 const char **out)
+{
+    *out = NULL;
+    if (flag) {
+        if (dltc_progress_check_name(flag)) {
+            fprintf(stderr, "dlt %s: --progress: %s\n", cmd, dltc_error_last()->message);
+            return -1;
+        }
+        *out = flag;
+        return 0;
+    }
+    if (quiet) {
+        *out = "none";
+        return 0;
+    }
+    /* the config's `progress` (resolved again by the pipeline) wins over the default */
+    dltc_config_options co = DLTC_CONFIG_OPTIONS_INIT;
+    co.pipeline_name = pipeline_name;
+    dltc_config *cfg = NULL;
+    const char *v = NULL;
+    int found = dltc_config_open(&cfg, &co) == 0 &&
+                dltc_config_get_string(&v, cfg, NULL, "progress", 0) == 0;
+    dltc_config_free(cfg);
+    dltc_error_clear();
+    if (!found)
+        *out = isatty(STDERR_FILENO) ? "tqdm" : "log";
+    return 0;
 }

@@ -8,6 +8,7 @@
 #include "common/crash.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/progress.h"
 #include "common/time.h"
 #include "dltc/schema.h"
 #include "formats/json.h"
@@ -271,10 +272,18 @@ int dltc__extract_plain(dltc_storage *storage, dltc_schema *s, dltc_state *st,
     if (rc)
         return rc;
     dltc_buf path = DLTC_BUF_INIT;
+    dltc__progress *pg = in->progress;
+    for (size_t i = 0; pg && i < in->npaths; i++) { /* the total: the files' sizes */
+        struct stat fst;
+        if (strcmp(in->paths[i], "-") && stat(in->paths[i], &fst) == 0 && S_ISREG(fst.st_mode))
+            dltc__progress_add_total(pg, DLTC_PROGRESS_EXTRACT, (uint64_t)fst.st_size);
+    }
     if (in->json) {
         rc = job_path(&path, pkg, t->name, "json");
         if (!rc)
             rc = write_job(path.data, in->json, in->json_len, NULL);
+        if (!rc)
+            dltc__progress_add(pg, DLTC_PROGRESS_EXTRACT, t->name, 0, 0, in->json_len);
     }
     dltc_buf sources = DLTC_BUF_INIT; /* "job file": "input it came from", … */
     for (size_t i = 0; i < in->npaths && !rc; i++) {
@@ -282,6 +291,9 @@ int dltc__extract_plain(dltc_storage *storage, dltc_schema *s, dltc_state *st,
         rc = job_path(&path, pkg, t->name, "json");
         if (!rc)
             rc = write_job(path.data, NULL, 0, in->paths[i]);
+        struct stat jst;
+        if (!rc && pg && stat(path.data, &jst) == 0) /* copied unread: bytes, no rows */
+            dltc__progress_add(pg, DLTC_PROGRESS_EXTRACT, t->name, 0, 1, (uint64_t)jst.st_size);
         const char *job = strrchr(path.data, '/') + 1;
         const char *src = strcmp(in->paths[i], "-") == 0 ? "<stdin>" : in->paths[i];
         if (!rc && sources.len)

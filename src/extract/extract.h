@@ -12,6 +12,8 @@ typedef struct {
     size_t json_len;
     const char *const *paths; /* files ("-" = stdin) */
     size_t npaths;
+    struct dltc__progress *progress; /* counts the bytes copied (common/progress.h), or NULL;
+                                        the step is begun and ended by the caller */
 } dltc_extract_input;
 
 /* Extract plain data into the package `load_id`: the hints go into the schema, the inputs

@@ -6,6 +6,7 @@
 #include "dltc/resource.h"
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/progress.h"
 #include "extract/extract.h"
 #include "extract/incremental.h"
 #include "extract/resource_int.h"
@@ -334,6 +335,8 @@ struct dltc__extract_run {
     size_t njobs;
     dltc_arena arena;
     size_t items, pages;   /* since the package began */
+    dltc__progress *pg;    /* progress reports, or NULL */
+    uint64_t pg_items, pg_bytes; /* counted since the last report */
 };
 
 typedef dltc__extract_run xctx;
@@ -382,6 +385,18 @@ static int table_of(dltc_resource *r, const dltc_value *item, const char **out)
     return 0;
 }
 
+/* The items and bytes written since the last report into the meter. */
+static void progress_count(xctx *x, const char *resource)
+{
+    dltc__progress_add(x->pg, DLTC_PROGRESS_EXTRACT, resource, x->pg_items, 0, x->pg_bytes);
+    x->pg_items = x->pg_bytes = 0;
+}
+
+void dltc__extract_run_set_progress(dltc__extract_run *x, dltc__progress *pg)
+{
+    x->pg = pg;
+}
+
 static int write_item(xctx *x, dltc_resource *r, const dltc_value *item)
 {
     const char *tname;
@@ -428,8 +443,14 @@ static int write_item(xctx *x, dltc_resource *r, const dltc_value *item)
             return rc;
     }
     x->items++;
+    size_t len0 = j->buf.len;
     if ((rc = dltc__typed_json_write(&j->buf, item)) || (rc = dltc__buf_putc(&j->buf, '\n')))
         return rc;
+    if (x->pg) {
+        x->pg_bytes += j->buf.len - len0;
+        if (++x->pg_items >= DLTC__PROGRESS_EVERY)
+            progress_count(x, r->name);
+    }
     return j->buf.len >= (256u << 10) ? flush_job(j) : 0;
 }
 
@@ -953,6 +974,8 @@ int dltc__extract_run_step(dltc__extract_run *x, dltc_storage *storage, dltc_sch
         called = 1;
     }
     rc = close_jobs(x, rc);
+    if (x->pg && x->pg_items)
+        progress_count(x, NULL);
     state_undo undo = {NULL, 0, ""};
     int swapped = 0;
     if (!rc) {

@@ -31,5 +31,10 @@ int dltc__extract_run_new(dltc__extract_run **out, dltc_source *src);
 int dltc__extract_run_step(dltc__extract_run *x, dltc_storage *storage, dltc_schema *s,
                            dltc_state *st, const char *load_id);
 void dltc__extract_run_free(dltc__extract_run *x);
+/* Count the items and bytes written into the progress meter `pg` (common/progress.h; NULL:
+ * off) every DLTC__PROGRESS_EVERY items and at the end of each step; the caller begins and
+ * ends the extract step. */
+struct dltc__progress;
+void dltc__extract_run_set_progress(dltc__extract_run *x, struct dltc__progress *pg);
 
 #endif

@@ -68,6 +68,8 @@ int dltc__json_reader_next(dltc_json_reader *r, dltc_arena *arena, dltc_value **
 const dltc_json_error *dltc__json_reader_error(const dltc_json_reader *r);
 /* Line number (1-based) where the last returned item started. */
 uint64_t dltc__json_reader_item_line(const dltc_json_reader *r);
+/* Bytes of the input read so far (after the last returned item; progress reports). */
+uint64_t dltc__json_reader_offset(const dltc_json_reader *r);
 void dltc__json_reader_free(dltc_json_reader *r);
 
 /* Parse one complete document from memory (trailing whitespace only; a top-level array is

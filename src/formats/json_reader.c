@@ -1496,6 +1496,11 @@ uint64_t dltc__json_reader_item_line(const dltc_json_reader *r)
     return r->item_line;
 }
 
+uint64_t dltc__json_reader_offset(const dltc_json_reader *r)
+{
+    return r->base + r->pos;
+}
+
 void dltc__json_reader_free(dltc_json_reader *r)
 {
     if (!r)

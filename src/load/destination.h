@@ -6,6 +6,7 @@
 #define DLTC_LOAD_DESTINATION_H
 
 #include "dltc/dataset.h"
+#include "common/error.h"
 #include "load/sql.h"
 #include "schema/schema.h"
 
@@ -36,6 +37,12 @@ typedef struct {
     int (*load_file)(dltc_dest *d, const char *dataset, const dltc_table *t, const char *path,
                      const char *format, unsigned flags, uint64_t *rows);
     void (*close)(dltc_dest *d);
+    /* Run one query and keep at most max_rows rows: fetching stops after max_rows + 1, so a
+     * big result is never materialized; *truncated = 1 when there were more. NULL: not
+     * supported (dltc__dest_query_limited fails). On a DLTC_DEST_READ_ONLY Postgres
+     * connection each query is its own read-only transaction, rolled back after. */
+    int (*query_limited)(dltc_dest *d, const char *sql, size_t max_rows, dltc_rows **out,
+                         int *truncated);
 } dltc_dest_ops;
 
 /* Every implementation's handle starts with this. */
@@ -44,8 +51,13 @@ struct dltc_dest {
 };
 
 /* What the connection is for: loads get the load settings (and wait for a locked DuckDB
- * file), reads do not. */
-typedef enum { DLTC_DEST_READ = 0, DLTC_DEST_LOAD = 1 } dltc_dest_purpose;
+ * file), reads do not. READ_ONLY (the dataset API, pipeline/dataset.c) cannot write: DuckDB
+ * opens the file with access_mode READ_ONLY, without external file access and with its
+ * configuration locked; Postgres sessions are read-only (SET SESSION CHARACTERISTICS) with a
+ * statement_timeout of DLTC_DEST_READ_ONLY_TIMEOUT_MS. Every DuckDB connection, whatever its
+ * purpose, has autoinstall_known_extensions and autoload_known_extensions off. */
+typedef enum { DLTC_DEST_READ = 0, DLTC_DEST_LOAD = 1, DLTC_DEST_READ_ONLY = 2 } dltc_dest_purpose;
+#define DLTC_DEST_READ_ONLY_TIMEOUT_MS 30000
 
 /* Connect to destination `type` at `location` (DuckDB: a file path; Postgres: a libpq
  * connection string or postgresql:// URI; MotherDuck: an md: URL). */
@@ -73,6 +85,15 @@ static inline int dltc__dest_load_file(dltc_dest *d, const char *dataset, const 
 {
     return d->ops->load_file(d, dataset, t, path, format, flags, rows);
 }
+static inline int dltc__dest_query_limited(dltc_dest *d, const char *sql, size_t max_rows,
+                                           dltc_rows **out, int *truncated)
+{
+    *out = NULL;
+    if (!d->ops->query_limited)
+        return dltc__error_set(DLTC_EINVALID, "%s: limited queries are not supported",
+                               d->ops->type);
+    return d->ops->query_limited(d, sql, max_rows, out, truncated);
+}
 static inline void dltc__dest_close(dltc_dest *d)
 {
     if (d)
@@ -91,5 +112,10 @@ int dltc__postgres_open(dltc_dest **out, const char *conninfo, dltc_dest_purpose
 int dltc__motherduck_open(dltc_dest **out, const char *location, dltc_dest_purpose purpose);
 /* The DuckDB client as a destination (destinations/duckdb.c). */
 int dltc__duckdb_dest_open(dltc_dest **out, const char *path, dltc_dest_purpose purpose);
+/* Lock down a DuckDB connection for reading (the filesystem dataset's in-memory views, built
+ * before): external file access off except under `allowed_dir` (NULL: none; DuckDB's
+ * allowed_directories, which would let a COPY … TO write there too: the dataset API's SQL
+ * check refuses COPY), then the configuration locked. */
+int dltc__duckdb_dest_lock_down(dltc_dest *d, const char *allowed_dir);
 
 #endif

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <strings.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void dltc__load_result_clear(dltc_load_result *r)
 {
@@ -459,7 +460,24 @@ struct dltc_load_early {
     size_t ndone, capdone;
     dltc_load_result counts; /* rows per table */
     dltc_strmap widths;      /* table -> columns it was migrated to (skips the catalog) */
+    dltc__progress *pg;      /* progress reports of the files loaded, or NULL */
 };
+
+/* A load file done: its rows and size into the meter (DuckDB and Postgres load a file in one
+ * statement, so the load step reports per file). */
+static void file_progress(dltc__progress *pg, const char *table, uint64_t rows,
+                          const char *path)
+{
+    struct stat st;
+    if (pg)
+        dltc__progress_add(pg, DLTC_PROGRESS_LOAD, table, rows, 1,
+                           stat(path, &st) == 0 ? (uint64_t)st.st_size : 0);
+}
+
+void dltc__load_early_set_progress(dltc_load_early *e, dltc__progress *pg)
+{
+    e->pg = pg;
+}
 
 static int early_done(const dltc_load_early *e, const char *job)
 {
@@ -522,6 +540,8 @@ int dltc__load_early_file(dltc_load_early *e, const dltc_table *t, const char *p
                                   &n);
     if (!rc)
         rc = add_count(&e->counts, t->name, n);
+    if (!rc)
+        file_progress(e->pg, t->name, n, path);
     if (!rc && !(e->done[e->ndone] = dltc__strdup(name)))
         rc = dltc__error_oom();
     if (!rc)
@@ -567,7 +587,7 @@ static int load_in_transaction(dltc_dest *db, dltc_storage *st, const char *pkg,
                                const char *load_id, const char *dataset, dltc_schema *s,
                                char **jobs, size_t njobs, char **tables,
                                const dltc_merge_ctx *ctx, const dltc_load_early *early,
-                               dltc_load_result *res)
+                               dltc__progress *pg, dltc_load_result *res)
 {
     int rc = create_dataset(db, dataset);
     /* system tables first, then every table with a job (parents before children: schema
@@ -627,6 +647,8 @@ static int load_in_transaction(dltc_dest *db, dltc_storage *st, const char *pkg,
                                   job_format(jobs[k]), more, &n);
         if (!rc)
             rc = add_count(res, t->name, n);
+        if (!rc)
+            file_progress(pg, t->name, n, path);
         dltc__free(path);
         if (loaded++ == 0)
             dltc__crash_point("load:after-first-job");
@@ -675,7 +697,7 @@ static int abort_package(dltc_storage *st, const char *load_id, char **jobs, siz
 
 static int load_package(dltc_storage *st, const char *load_id, const char *dest_type,
                         const char *location, const char *dataset, int replace_strategy,
-                        dltc_load_early *early, dltc_load_result *res)
+                        dltc_load_early *early, dltc__progress *pg, dltc_load_result *res)
 {
     memset(res, 0, sizeof(*res));
     res->load_id = dltc__strdup(load_id);
@@ -739,7 +761,7 @@ static int load_package(dltc_storage *st, const char *load_id, const char *dest_
         dltc_merge_ctx ctx = {dltc__dest_dialect(db), dataset, replace_strategy,
                               dltc__package_created_us(pkg, load_id)};
         rc = load_in_transaction(db, st, pkg, load_id, dataset, s, jobs, njobs, tables, &ctx,
-                                 early, res);
+                                 early, pg, res);
         if (early)
             early->in_tx = 0;
         if (rc) {
@@ -791,13 +813,15 @@ static int load_package(dltc_storage *st, const char *load_id, const char *dest_
 
 int dltc__load_package(dltc_storage *st, const char *load_id, const char *dest_type,
                        const char *location, const char *dataset, int replace_strategy,
-                       dltc_load_result *res)
+                       dltc__progress *pg, dltc_load_result *res)
 {
-    return load_package(st, load_id, dest_type, location, dataset, replace_strategy, NULL, res);
+    return load_package(st, load_id, dest_type, location, dataset, replace_strategy, NULL, pg,
+                        res);
 }
 
 int dltc__load_package_early(dltc_storage *st, const char *load_id, const char *dataset,
-                             int replace_strategy, dltc_load_early *e, dltc_load_result *res)
+                             int replace_strategy, dltc_load_early *e, dltc__progress *pg,
+                             dltc_load_result *res)
 {
-    return load_package(st, load_id, NULL, NULL, dataset, replace_strategy, e, res);
+    return load_package(st, load_id, NULL, NULL, dataset, replace_strategy, e, pg, res);
 }

@@ -6,6 +6,7 @@
 #ifndef DLTC_LOAD_LOADER_H
 #define DLTC_LOAD_LOADER_H
 
+#include "common/progress.h"
 #include "load/destination.h"
 #include "load/merge.h"
 #include "package/package.h"
@@ -34,12 +35,13 @@ int dltc__load_record_schema(dltc_dest *db, const char *dataset, dltc_schema *s)
 
 /* Load package `load_id` (in load/normalized) into the SQL destination `dest_type` at
  * `location` (load/destination.h), dataset `dataset`, replacing tables with
- * `replace_strategy` (dltc_replace_strategy). Merge and
+ * `replace_strategy` (dltc_replace_strategy), counting each file loaded into the progress
+ * meter `pg` (NULL: off; the step is begun and ended by the caller). Merge and
  * staging-replace tables are staged in temporary tables and merged by follow-up SQL inside
  * the package's transaction (merge.h). On success the package is in load/loaded. */
 int dltc__load_package(dltc_storage *st, const char *load_id, const char *dest_type,
                        const char *location, const char *dataset, int replace_strategy,
-                       dltc_load_result *res);
+                       dltc__progress *pg, dltc_load_result *res);
 
 /* Loading a package while it is still being normalized (pipeline/overlap.c): the package's
  * transaction is opened first and its completed append files are loaded into it as they
@@ -56,6 +58,8 @@ const char *dltc__load_early_load_id(const dltc_load_early *e);
 /* Create or widen table `t` (a snapshot of the table when the file was complete) and load
  * the file at `path` into it; the file's name is remembered as loaded. */
 int dltc__load_early_file(dltc_load_early *e, const dltc_table *t, const char *path);
+/* Count each file loaded early into the progress meter `pg` (NULL: off). */
+void dltc__load_early_set_progress(dltc_load_early *e, dltc__progress *pg);
 /* Files loaded so far. */
 size_t dltc__load_early_count(const dltc_load_early *e);
 /* Roll back (when not committed) and close. Accepts NULL. */
@@ -63,6 +67,7 @@ void dltc__load_early_free(dltc_load_early *e);
 /* dltc__load_package continuing the transaction of `e` (which it consumes, committed or
  * rolled back): the files loaded early are skipped, their rows counted. */
 int dltc__load_package_early(dltc_storage *st, const char *load_id, const char *dataset,
-                             int replace_strategy, dltc_load_early *e, dltc_load_result *res);
+                             int replace_strategy, dltc_load_early *e, dltc__progress *pg,
+                             dltc_load_result *res);
 
 #endif

@@ -6,6 +6,7 @@
 #include "common/crash.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/progress.h"
 #include "common/time.h"
 #include "formats/json.h"
 #include "formats/typed_json.h"
@@ -53,6 +54,10 @@ struct dltc_normalizer {
     uint64_t max_items; /* rows per file before a new one starts; 0 = no limit */
     dltc_file_hook hook;
     void *hook_ctx;
+    dltc__progress *pg;  /* progress reports, or NULL */
+    uint64_t rows;       /* rows written, every table */
+    uint64_t pg_rows;    /* rows counted into pg so far */
+    uint64_t pg_bytes;   /* input bytes counted into pg so far (this input) */
 };
 
 /* ---- output files ---- */
@@ -231,6 +236,7 @@ static int sink(void *payload, dltc_table *t, void **user, const dltc_cell *cell
     if (!rc) {
         o->rows++;
         o->file_rows++;
+        nz->rows++;
     }
     return rc;
 }
@@ -315,11 +321,24 @@ int dltc_normalizer_new(dltc_normalizer **out, dltc_schema *schema,
 
 /* ---- feeding ---- */
 
+/* The rows and input bytes since the last report into the meter. */
+static void progress_count(dltc_normalizer *n, dltc_json_reader *rd)
+{
+    uint64_t off = rd ? dltc__json_reader_offset(rd) : n->pg_bytes;
+    dltc__progress_add(n->pg, DLTC_PROGRESS_NORMALIZE, n->root ? n->root->name : NULL,
+                       n->rows - n->pg_rows, 0, off - n->pg_bytes);
+    n->pg_rows = n->rows;
+    n->pg_bytes = off;
+}
+
 static int feed_reader(dltc_normalizer *n, dltc_json_reader *rd, const char *name)
 {
     int rc;
     dltc_value *item;
+    n->pg_bytes = 0;
     while ((rc = dltc__json_reader_next(rd, &n->arena, &item)) == 0) {
+        if (n->pg && (n->items & (DLTC__PROGRESS_EVERY - 1)) == 0)
+            progress_count(n, rd);
         if (n->typed)
             rc = dltc__typed_json_decode(&n->arena, item);
         if (!rc)
@@ -333,6 +352,8 @@ static int feed_reader(dltc_normalizer *n, dltc_json_reader *rd, const char *nam
         dltc__arena_reset(&n->arena); /* per item: the same warm block is reused */
     }
     dltc__arena_reset(&n->arena);
+    if (n->pg && rc == DLTC_ITEROVER)
+        progress_count(n, rd);
     return rc == DLTC_ITEROVER ? 0 : rc;
 }
 
@@ -525,4 +546,9 @@ void dltc__normalizer_set_rotation(dltc_normalizer *n, uint64_t max_items, dltc_
     n->max_items = max_items;
     n->hook = hook;
     n->hook_ctx = ctx;
+}
+
+void dltc__normalizer_set_progress(dltc_normalizer *n, struct dltc__progress *pg)
+{
+    n->pg = pg;
 }

@@ -26,4 +26,10 @@ typedef int (*dltc_file_hook)(void *ctx, const dltc_schema *s, const dltc_table 
 void dltc__normalizer_set_rotation(dltc_normalizer *n, uint64_t max_items, dltc_file_hook hook,
                                    void *ctx);
 
+/* Count rows written and input bytes read into the progress meter `pg` (common/progress.h;
+ * NULL: off) every DLTC__PROGRESS_EVERY items and at the end of each input. The step is
+ * begun and ended by the caller. */
+struct dltc__progress;
+void dltc__normalizer_set_progress(dltc_normalizer *n, struct dltc__progress *pg);
+
 #endif

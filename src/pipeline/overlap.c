@@ -14,6 +14,7 @@
 #include "pipeline/pipeline_impl.h"
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/progress.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -91,6 +92,7 @@ static void *normalize_thread(void *arg)
 {
     overlap *o = arg;
     int rc = dltc__pipeline_normalize_one(o->p, o->load_id, o->max_items, on_file, o);
+    dltc__progress_end(o->p->progress, DLTC_PROGRESS_NORMALIZE, rc != 0);
     pthread_mutex_lock(&o->mu);
     o->rc = rc;
     if (rc)
@@ -140,11 +142,17 @@ int dltc__pipeline_normalize_overlapped(dltc_pipeline *p, dltc_load_early **earl
     o.max_items = p->file_max_items && p->file_max_items < OVERLAP_FILE_ITEMS
                       ? p->file_max_items
                       : OVERLAP_FILE_ITEMS;
+    /* both steps report while they overlap, serialized by the meter (common/progress.h);
+     * the load step is ended by dltc__pipeline_load_pending, or here on a failure */
+    dltc__progress_begin(p->progress, DLTC_PROGRESS_NORMALIZE);
+    dltc__progress_begin(p->progress, DLTC_PROGRESS_LOAD);
     pthread_t th;
     if (pthread_create(&th, NULL, normalize_thread, &o) != 0) {
         dltc__strv_free(ids, n);
         pthread_cond_destroy(&o.cv);
         pthread_mutex_destroy(&o.mu);
+        dltc__progress_cancel(p->progress, DLTC_PROGRESS_NORMALIZE);
+        dltc__progress_cancel(p->progress, DLTC_PROGRESS_LOAD);
         return dltc__pipeline_normalize_pending(p, NULL);
     }
     /* connecting while the first rows are normalized; without a connection the normalizer
@@ -157,6 +165,8 @@ int dltc__pipeline_normalize_overlapped(dltc_pipeline *p, dltc_load_early **earl
         pthread_cond_broadcast(&o.cv);
         pthread_mutex_unlock(&o.mu);
     }
+    if (e)
+        dltc__load_early_set_progress(e, p->progress);
     /* this thread loads what the normalizer completes */
     pthread_mutex_lock(&o.mu);
     for (;;) {
@@ -188,6 +198,8 @@ int dltc__pipeline_normalize_overlapped(dltc_pipeline *p, dltc_load_early **earl
     if (rc || stopped) {
         dltc__load_early_free(e); /* rolled back */
         e = NULL;
+        /* what was loaded early is rolled back: the load step counts again from zero */
+        dltc__progress_cancel(p->progress, DLTC_PROGRESS_LOAD);
         if (rc)
             dltc__error_set(rc, "%s", o.msg);
         else

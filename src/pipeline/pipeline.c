@@ -6,6 +6,7 @@
 #include "common/crash.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/progress.h"
 #include "common/time.h"
 #include "dltc/normalize.h"
 #include "formats/json.h"
@@ -74,6 +75,7 @@ void dltc_pipeline_free(dltc_pipeline *p)
     if (!p)
         return;
     dltc__pipeline_unlock(p);
+    dltc__pipeline_progress_free(p);
     dltc__storage_free(p->storage);
     dltc__state_clear(&p->state);
     dltc__free(p->name);
@@ -253,6 +255,8 @@ int dltc_pipeline_open(dltc_pipeline **out, const char *name, const dltc_pipelin
         if (!rc)
             rc = writer_settings(p);
         if (!rc)
+            rc = dltc__pipeline_progress_setup(p, opts->progress);
+        if (!rc)
             rc = dltc__pipeline_resolve_destination(p, opts->credentials);
         dltc__free(st->destination_type);
         st->destination_type = dupf("dlt.destinations.%s%s", p->destination, NULL);
@@ -360,6 +364,22 @@ int dltc__pipeline_save_schema(dltc_pipeline *p, dltc_schema *s)
 
 /* ---- normalize ---- */
 
+/* The bytes of the job files `jobs` in <pkg>/new_jobs (the totals of progress reports). */
+static uint64_t jobs_bytes(const char *pkg, char **jobs, size_t n)
+{
+    uint64_t total = 0;
+    dltc_buf b = DLTC_BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        dltc__buf_clear(&b);
+        if (dltc__buf_printf(&b, "%s/new_jobs/%s", pkg, jobs[i]) == 0 &&
+            stat(b.data, &st) == 0)
+            total += (uint64_t)st.st_size;
+    }
+    dltc__buf_free(&b);
+    return total;
+}
+
 int dltc__pipeline_normalize_one(dltc_pipeline *p, const char *load_id, uint64_t max_items,
                                  dltc_file_hook hook, void *ctx)
 {
@@ -399,6 +419,9 @@ int dltc__pipeline_normalize_one(dltc_pipeline *p, const char *load_id, uint64_t
         dltc_error_clear();
         dltc__buf_free(&pp);
     }
+    if (!rc && p->progress)
+        dltc__progress_add_total(p->progress, DLTC_PROGRESS_NORMALIZE,
+                                 jobs_bytes(src, jobs, njobs));
     dltc__crash_point("normalize:start");
     for (size_t i = 0; i < njobs && !rc; i++) {
         const char *dot = strchr(jobs[i], '.');
@@ -425,12 +448,15 @@ int dltc__pipeline_normalize_one(dltc_pipeline *p, const char *load_id, uint64_t
             const char *ext = strrchr(jobs[i], '.');
             dltc__normalizer_set_typed(n, ext && strcmp(ext, ".typed-jsonl") == 0);
             dltc__normalizer_set_rotation(n, max_items, hook, ctx);
+            dltc__normalizer_set_progress(n, p->progress);
         }
         if (!rc)
             rc = dltc__normalizer_feed_file_named(
                 n, in.data, from && from->type == DLTC_TYPE_STRING ? from->u.s : NULL);
         if (!rc)
             rc = dltc_normalizer_finish(n);
+        if (!rc)
+            dltc__progress_add(p->progress, DLTC_PROGRESS_NORMALIZE, NULL, 0, 1, 0);
         dltc_normalizer_free(n);
         dltc__free(table);
         dltc__buf_free(&out);
@@ -498,8 +524,12 @@ int dltc__pipeline_normalize_pending(dltc_pipeline *p, size_t *count)
     char **ids = NULL;
     size_t n = 0;
     int rc = dltc__storage_list(p->storage, DLTC_STAGE_EXTRACTED, &ids, &n);
+    if (n)
+        dltc__progress_begin(p->progress, DLTC_PROGRESS_NORMALIZE);
     for (size_t i = 0; i < n && !rc; i++)
         rc = dltc__pipeline_normalize_one(p, ids[i], p->file_max_items, NULL, NULL);
+    if (n)
+        dltc__progress_end(p->progress, DLTC_PROGRESS_NORMALIZE, rc != 0);
     if (count)
         *count = n;
     dltc__strv_free(ids, n);
@@ -508,7 +538,7 @@ int dltc__pipeline_normalize_pending(dltc_pipeline *p, size_t *count)
 
 /* ---- load ---- */
 
-static int info_add_package(dltc_load_info *info, const dltc_load_result *r)
+static int info_add_package(dltc_pipeline *p, dltc_load_info *info, const dltc_load_result *r)
 {
     dltc_package_info *pk = dltc__realloc(info->packages, (info->npackages + 1) * sizeof(*pk));
     if (!pk)
@@ -523,6 +553,16 @@ static int info_add_package(dltc_load_info *info, const dltc_load_result *r)
     info->npackages++;
     if (!x->load_id || !x->status)
         return dltc__error_oom();
+    if (r->ncounts && !(x->counts = dltc__calloc(r->ncounts, sizeof(*x->counts))))
+        return dltc__error_oom();
+    for (size_t i = 0; i < r->ncounts; i++, x->ncounts++) {
+        x->counts[i].rows = r->counts[i].rows;
+        if (!(x->counts[i].table = dltc__strdup(r->counts[i].table)))
+            return dltc__error_oom();
+    }
+    int rc = dltc__load_info_package_jobs(p, x, DLTC_STAGE_LOADED);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < r->ncounts; i++) {
         size_t k = 0;
         for (; k < info->ncounts; k++)
@@ -543,6 +583,35 @@ static int info_add_package(dltc_load_info *info, const dltc_load_result *r)
     return 0;
 }
 
+/* A package loaded by the filesystem destination, into the meter at once: its rows and the
+ * bytes of its files (now in completed_jobs). */
+static void fs_progress(dltc_pipeline *p, const char *load_id, const dltc_load_result *r)
+{
+    uint64_t rows = 0;
+    for (size_t i = 0; i < r->ncounts; i++)
+        rows += r->counts[i].rows;
+    char *pkg = dltc__package_path(p->storage, DLTC_STAGE_LOADED, load_id);
+    char **jobs = NULL;
+    size_t nj = 0;
+    uint64_t bytes = 0;
+    if (pkg && dltc__package_jobs(p->storage, DLTC_STAGE_LOADED, load_id, DLTC_JOB_COMPLETED,
+                                  &jobs, &nj) == 0) {
+        dltc_buf b = DLTC_BUF_INIT;
+        for (size_t i = 0; i < nj; i++) {
+            struct stat st;
+            dltc__buf_clear(&b);
+            if (dltc__buf_printf(&b, "%s/completed_jobs/%s", pkg, jobs[i]) == 0 &&
+                stat(b.data, &st) == 0)
+                bytes += (uint64_t)st.st_size;
+        }
+        dltc__buf_free(&b);
+    }
+    dltc_error_clear();
+    dltc__progress_add(p->progress, DLTC_PROGRESS_LOAD, NULL, rows, nj, bytes);
+    dltc__strv_free(jobs, nj);
+    dltc__free(pkg);
+}
+
 int dltc__pipeline_load_pending(dltc_pipeline *p, dltc_load_info *info, dltc_load_early *early)
 {
     char **ids = NULL;
@@ -550,26 +619,45 @@ int dltc__pipeline_load_pending(dltc_pipeline *p, dltc_load_info *info, dltc_loa
     int rc = dltc__storage_list(p->storage, DLTC_STAGE_NORMALIZED, &ids, &n);
     if (!rc && n)
         rc = dltc__pipeline_destination_ready(p);
+    if (!rc && n && p->progress) { /* the overlap path may have begun it */
+        dltc__progress_begin(p->progress, DLTC_PROGRESS_LOAD);
+        for (size_t i = 0; i < n; i++) {
+            char *pkg = dltc__package_path(p->storage, DLTC_STAGE_NORMALIZED, ids[i]);
+            char **jobs = NULL;
+            size_t nj = 0;
+            if (pkg && dltc__package_jobs(p->storage, DLTC_STAGE_NORMALIZED, ids[i],
+                                          DLTC_JOB_NEW, &jobs, &nj) == 0)
+                dltc__progress_add_total(p->progress, DLTC_PROGRESS_LOAD,
+                                         jobs_bytes(pkg, jobs, nj));
+            dltc_error_clear();
+            dltc__strv_free(jobs, nj);
+            dltc__free(pkg);
+        }
+    }
     for (size_t i = 0; i < n && !rc; i++) {
         dltc_load_result r;
         if (early && strcmp(ids[i], dltc__load_early_load_id(early)) == 0) {
             rc = dltc__load_package_early(p->storage, ids[i], p->dataset, p->replace_strategy,
-                                          early, &r);
+                                          early, p->progress, &r);
             early = NULL;
         } else if (strcmp(p->destination, "filesystem") == 0) {
             dltc_fs_options o;
             dltc__pipeline_fs_options(p, &o);
             rc = dltc__fs_load_package(p->storage, ids[i], &o, &r);
+            if (!rc && p->progress) /* per package: its files are written by filesystem.c */
+                fs_progress(p, ids[i], &r);
         } else {
             rc = dltc__load_package(p->storage, ids[i], p->destination, p->location, p->dataset,
-                                    p->replace_strategy, &r);
+                                    p->replace_strategy, p->progress, &r);
         }
         if (!rc && info)
-            rc = info_add_package(info, &r);
+            rc = info_add_package(p, info, &r);
         dltc__load_result_clear(&r);
         if (rc)
             dltc__error_prefix("load of package %s: ", ids[i]);
     }
+    if (n)
+        dltc__progress_end(p->progress, DLTC_PROGRESS_LOAD, rc != 0);
     dltc__strv_free(ids, n);
     dltc__load_early_free(early); /* not consumed: its package is gone, nothing of it stays */
     return rc;

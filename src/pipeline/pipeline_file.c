@@ -22,6 +22,7 @@ struct dltc_pipeline_file {
     dltc__cfg_keep keep;
     const dltc_value *root;
     const char *name, *destination, *dataset, *pipelines_dir, *credentials, *format, *replace;
+    const char *progress;
     const dltc_value **sources;
     const char **source_names, **source_types;
     size_t nsources;
@@ -31,7 +32,8 @@ struct dltc_pipeline_file {
 static const char *const TOP_KEYS[] = {"pipeline", "sources", "source", NULL};
 static const char *const PIPELINE_KEYS[] = {"name", "destination", "dataset_name",
                                             "pipelines_dir", "credentials",
-                                            "loader_file_format", "replace_strategy", NULL};
+                                            "loader_file_format", "replace_strategy",
+                                            "progress", NULL};
 static const char *const DESTINATIONS[] = {"duckdb", "motherduck", "postgres", "filesystem",
                                            NULL};
 
@@ -65,6 +67,10 @@ static int check_tree(dltc_pipeline_file *f)
                                           "staging-optimized", NULL};
     if (!rc && !(rc = dltc__cfg_str(&c, pl, "replace_strategy", &f->replace)))
         rc = dltc__cfg_one_of(&c, "replace_strategy", f->replace, replace);
+    static const char *const reporters[] = {"log", "tqdm", "enlighten", "alive_progress", "none",
+                                            NULL};
+    if (!rc && !(rc = dltc__cfg_str(&c, pl, "progress", &f->progress)))
+        rc = dltc__cfg_one_of(&c, "progress", f->progress, reporters);
     dltc__cfg_pop(&c, mark);
 
     /* [[sources]] (a list) or one [source] */
@@ -221,6 +227,7 @@ void dltc_pipeline_file_options(const dltc_pipeline_file *f, dltc_pipeline_optio
     if (f->credentials) po->credentials = f->credentials;
     if (f->format) po->loader_file_format = f->format;
     if (f->replace) po->replace_strategy = f->replace;
+    if (f->progress) po->progress = f->progress;
 }
 
 size_t dltc_pipeline_file_source_count(const dltc_pipeline_file *f)

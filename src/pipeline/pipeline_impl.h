@@ -36,14 +36,32 @@ struct dltc_pipeline {
     dltc_storage *storage;
     dltc_state state;
     int lock_fd;
+    struct dltc__progress *progress; /* the progress meter, NULL when off (progress.c) */
+    struct dltc__reporter *reporter; /* a built-in reporter's state, or NULL */
 };
+
+typedef struct {
+    char *name;  /* the job file: "<table>.<file id>.<retry>.<format>" */
+    char *table;
+    const char *state; /* "new_jobs", "completed_jobs", "failed_jobs" (static) */
+} dltc_job_info;
 
 typedef struct {
     char *load_id;
     char *status; /* "LOADED" */
     int already_loaded;
     size_t failed_jobs;
+    dltc_job_info *jobs;
+    size_t njobs;
+    dltc_table_count *counts; /* rows loaded per table by this package */
+    size_t ncounts;
 } dltc_package_info;
+
+/* The jobs of package pk->load_id in `stage` (new ones before load, completed and failed
+ * after) into pk->jobs. */
+int dltc__load_info_package_jobs(dltc_pipeline *p, dltc_package_info *pk, dltc_stage stage);
+/* Free what a package info holds (not pk itself). */
+void dltc__package_info_clear(dltc_package_info *pk);
 
 struct dltc_load_info {
     char *pipeline_name;
@@ -98,6 +116,10 @@ int dltc__pipeline_normalize_overlapped(dltc_pipeline *p, dltc_load_early **earl
 /* Load the normalized packages; `early` (consumed; may be NULL) carries one package's
  * transaction opened by dltc__pipeline_normalize_overlapped. */
 int dltc__pipeline_load_pending(dltc_pipeline *p, dltc_load_info *info, dltc_load_early *early);
+/* Progress (progress.c): the `progress` setting (the option, else config `progress`, under
+ * the pipeline's section first), and the release of the meter and reporter. */
+int dltc__pipeline_progress_setup(dltc_pipeline *p, const char *option);
+void dltc__pipeline_progress_free(dltc_pipeline *p);
 int dltc__pipeline_lock(dltc_pipeline *p);
 void dltc__pipeline_unlock(dltc_pipeline *p);
 /* Load the pipeline schema from schemas/<name>.schema.json, or a new one. */

@@ -4,6 +4,7 @@
 #include "common/alloc.h"
 #include "common/crash.h"
 #include "common/error.h"
+#include "common/progress.h"
 #include "common/time.h"
 #include "dltc/schema.h"
 #include "extract/extract.h"
@@ -30,10 +31,8 @@ void dltc_load_info_free(dltc_load_info *info)
 {
     if (!info)
         return;
-    for (size_t i = 0; i < info->npackages; i++) {
-        dltc__free(info->packages[i].load_id);
-        dltc__free(info->packages[i].status);
-    }
+    for (size_t i = 0; i < info->npackages; i++)
+        dltc__package_info_clear(&info->packages[i]);
     dltc__free(info->packages);
     for (size_t i = 0; i < info->ncounts; i++)
         dltc__free(info->counts[i].table);
@@ -215,6 +214,8 @@ static int run(dltc_pipeline *p, const run_input *ri, dltc_load_info **info_out)
     dltc__extract_run *xr = NULL;
     if (!rc && !info->skipped_reextract && !ri->in)
         rc = dltc__extract_run_new(&xr, ri->src);
+    if (xr)
+        dltc__extract_run_set_progress(xr, p->progress);
     for (int more = !rc && !info->skipped_reextract; more;) {
         more = 0;
         char load_id[40];
@@ -225,8 +226,12 @@ static int run(dltc_pipeline *p, const run_input *ri, dltc_load_info **info_out)
         if (!rc && has_fp)
             rc = marker_write(p, fp, load_id);
         dltc__trace_step(&tr, DLTC_STEP_EXTRACT);
+        if (!rc)
+            dltc__progress_begin(p->progress, DLTC_PROGRESS_EXTRACT);
         if (!rc && ri->in) {
-            rc = dltc__extract_plain(p->storage, s, &p->state, ri->in, &ri->hints,
+            dltc_extract_input in = *ri->in;
+            in.progress = p->progress;
+            rc = dltc__extract_plain(p->storage, s, &p->state, &in, &ri->hints,
                                      has_fp ? fp : NULL, load_id);
         } else if (!rc) {
             rc = dltc__extract_run_step(xr, p->storage, s, &p->state, load_id);
@@ -234,6 +239,7 @@ static int run(dltc_pipeline *p, const run_input *ri, dltc_load_info **info_out)
             if (more)
                 rc = 0;
         }
+        dltc__progress_end(p->progress, DLTC_PROGRESS_EXTRACT, rc < 0);
         dltc__crash_point("run:after-extract");
         if (!rc)
             rc = dltc__state_save(&p->state, p->state_path);
@@ -365,7 +371,8 @@ static int plain_run(dltc_pipeline *p, const dltc_extract_input *in,
 int dltc_pipeline_run_json(dltc_pipeline *p, const char *json, size_t len,
                            const dltc_run_options *opts, dltc_load_info **info)
 {
-    dltc_extract_input in = {opts ? opts->table_name : NULL, json ? json : "", len, NULL, 0};
+    dltc_extract_input in = {opts ? opts->table_name : NULL, json ? json : "", len, NULL, 0,
+                             NULL};
     return plain_run(p, &in, opts, info);
 }
 
@@ -374,7 +381,7 @@ int dltc_pipeline_run_files(dltc_pipeline *p, const char *const *paths, size_t n
 {
     if (!n)
         return dltc__error_set(DLTC_EINVALID, "no input files");
-    dltc_extract_input in = {opts ? opts->table_name : NULL, NULL, 0, paths, n};
+    dltc_extract_input in = {opts ? opts->table_name : NULL, NULL, 0, paths, n, NULL};
     return plain_run(p, &in, opts, info);
 }
 

@@ -3,6 +3,7 @@
 #include "pipeline/pipeline_impl.h"
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/progress.h"
 #include "common/time.h"
 #include "extract/resource_int.h"
 #include "formats/json.h"
@@ -71,6 +72,67 @@ static int info_package(dltc_load_info *info, const char *load_id, const char *s
                                                                              : dltc__error_oom();
 }
 
+/* info_package and its jobs in `stage` */
+static int info_package_jobs(dltc_pipeline *p, dltc_load_info *info, const char *load_id,
+                             const char *status, dltc_stage stage)
+{
+    int rc = info_package(info, load_id, status);
+    return rc ? rc : dltc__load_info_package_jobs(p, &info->packages[info->npackages - 1], stage);
+}
+
+void dltc__package_info_clear(dltc_package_info *pk)
+{
+    for (size_t j = 0; j < pk->njobs; j++) {
+        dltc__free(pk->jobs[j].name);
+        dltc__free(pk->jobs[j].table);
+    }
+    dltc__free(pk->jobs);
+    for (size_t k = 0; k < pk->ncounts; k++)
+        dltc__free(pk->counts[k].table);
+    dltc__free(pk->counts);
+    dltc__free(pk->load_id);
+    dltc__free(pk->status);
+}
+
+int dltc__load_info_package_jobs(dltc_pipeline *p, dltc_package_info *pk, dltc_stage stage)
+{
+    static const struct {
+        dltc_job_state st;
+        const char *name;
+    } states[] = {{DLTC_JOB_NEW, "new_jobs"},
+                  {DLTC_JOB_COMPLETED, "completed_jobs"},
+                  {DLTC_JOB_FAILED, "failed_jobs"}};
+    int rc = 0;
+    for (size_t s = 0; s < sizeof(states) / sizeof(states[0]) && !rc; s++) {
+        char **files = NULL;
+        size_t n = 0;
+        rc = dltc__package_jobs(p->storage, stage, pk->load_id, states[s].st, &files, &n);
+        if (rc == DLTC_ENOTFOUND) {
+            dltc_error_clear();
+            rc = 0;
+        }
+        dltc_job_info *v = n ? dltc__realloc(pk->jobs, (pk->njobs + n) * sizeof(*v)) : pk->jobs;
+        if (!rc && n && !v)
+            rc = dltc__error_oom();
+        if (!rc)
+            pk->jobs = v;
+        for (size_t i = 0; i < n && !rc; i++) {
+            if (strstr(files[i], ".exception"))
+                continue;
+            const char *dot = strchr(files[i], '.');
+            dltc_job_info *j = &pk->jobs[pk->njobs];
+            j->state = states[s].name;
+            j->name = dltc__strdup(files[i]);
+            j->table = dltc__strndup(files[i], dot ? (size_t)(dot - files[i]) : strlen(files[i]));
+            pk->njobs++;
+            if (!j->name || !j->table)
+                rc = dltc__error_oom();
+        }
+        dltc__strv_free(files, n);
+    }
+    return rc;
+}
+
 static int list_into(dltc_pipeline *p, dltc_stage stage, dltc_load_info *info,
                      const char *status, char **skip, size_t nskip)
 {
@@ -82,7 +144,7 @@ static int list_into(dltc_pipeline *p, dltc_stage stage, dltc_load_info *info,
         for (size_t k = 0; k < nskip && !old; k++)
             old = strcmp(skip[k], ids[i]) == 0;
         if (!old)
-            rc = info_package(info, ids[i], status);
+            rc = info_package_jobs(p, info, ids[i], status, stage);
     }
     dltc__strv_free(ids, n);
     return rc;
@@ -139,6 +201,8 @@ int dltc_pipeline_extract(dltc_pipeline *p, struct dltc_source *src, dltc_load_i
     dltc_schema *s = NULL;
     if (!rc)
         rc = dltc__extract_run_new(&xr, src);
+    if (!rc)
+        dltc__extract_run_set_progress(xr, p->progress);
     for (int more = !rc; more;) {
         char load_id[40];
         dltc__load_id_new(load_id);
@@ -146,7 +210,9 @@ int dltc_pipeline_extract(dltc_pipeline *p, struct dltc_source *src, dltc_load_i
         s = NULL;
         rc = dltc__pipeline_schema(p, &s);
         if (!rc) {
+            dltc__progress_begin(p->progress, DLTC_PROGRESS_EXTRACT);
             rc = dltc__extract_run_step(xr, p->storage, s, &p->state, load_id);
+            dltc__progress_end(p->progress, DLTC_PROGRESS_EXTRACT, rc < 0);
             more = rc == 1;
             if (more)
                 rc = 0;
@@ -182,7 +248,7 @@ int dltc_pipeline_normalize(dltc_pipeline *p, dltc_load_info **out)
     if (!rc)
         rc = dltc__pipeline_normalize_pending(p, NULL);
     for (size_t i = 0; i < n && !rc; i++)
-        rc = info_package(info, ids[i], "NORMALIZED");
+        rc = info_package_jobs(p, info, ids[i], "NORMALIZED", DLTC_STAGE_NORMALIZED);
     dltc__strv_free(ids, n);
     return step_end(p, rc, info, t0, out);
 }
@@ -397,4 +463,40 @@ int dltc_pipeline_execute(dltc_pipeline *p, const char *sql, const dltc_value *p
     dltc__buf_free(&b);
     dltc__dest_close(db);
     return rc;
+}
+
+static const dltc_job_info *job_at(const dltc_load_info *i, size_t k, size_t j)
+{
+    return i && k < i->npackages && j < i->packages[k].njobs ? &i->packages[k].jobs[j] : NULL;
+}
+size_t dltc_load_info_job_count(const dltc_load_info *i, size_t k)
+{
+    return i && k < i->npackages ? i->packages[k].njobs : 0;
+}
+const char *dltc_load_info_job_name(const dltc_load_info *i, size_t k, size_t j)
+{
+    const dltc_job_info *x = job_at(i, k, j);
+    return x ? x->name : NULL;
+}
+const char *dltc_load_info_job_table(const dltc_load_info *i, size_t k, size_t j)
+{
+    const dltc_job_info *x = job_at(i, k, j);
+    return x ? x->table : NULL;
+}
+const char *dltc_load_info_job_state(const dltc_load_info *i, size_t k, size_t j)
+{
+    const dltc_job_info *x = job_at(i, k, j);
+    return x ? x->state : NULL;
+}
+size_t dltc_load_info_package_table_count(const dltc_load_info *i, size_t k)
+{
+    return i && k < i->npackages ? i->packages[k].ncounts : 0;
+}
+const char *dltc_load_info_package_table_name(const dltc_load_info *i, size_t k, size_t t)
+{
+    return t < dltc_load_info_package_table_count(i, k) ? i->packages[k].counts[t].table : NULL;
+}
+uint64_t dltc_load_info_package_table_rows(const dltc_load_info *i, size_t k, size_t t)
+{
+    return t < dltc_load_info_package_table_count(i, k) ? i->packages[k].counts[t].rows : 0;
 }

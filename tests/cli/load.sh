@@ -55,9 +55,10 @@ cols=$(q app "select string_agg(column_name, ',' order by ordinal_position) from
 "$dlt" pipeline app query "select id, name from users order by id limit 1" | grep -q "^ *1 | Alice" && ok || bad "table format"
 "$dlt" pipeline app query "select id, name from users order by id limit 1" --format json | grep -q '{"id":1,"name":"Alice"}' && ok || bad "json format"
 
-# errors: one line, non-zero, nothing lost
+# errors: one line, non-zero, nothing lost (--progress none: the steps that succeeded
+# before the error would add their progress lines to stderr, tests/cli/progress.sh)
 printf '{"id": 3}\n{"id": 4,}\n' > bad.jsonl
-err=$("$dlt" load bad.jsonl --pipeline app --table users 2>&1 >/dev/null); code=$?
+err=$("$dlt" load bad.jsonl --pipeline app --table users --progress none 2>&1 >/dev/null); code=$?
 [ $code = 1 ] && ok || bad "malformed input exit $code"
 grep -q "bad.jsonl:2:9: trailing comma" <<<"$err" && ok || bad "malformed message: $err"
 [ "$(wc -l <<<"$err")" = 1 ] && ok || bad "one line: $err"
@@ -77,7 +78,7 @@ for _ in $(seq 100); do
   ls -l /proc/$holder/fd 2>/dev/null | grep -q "app.duckdb" && break
   sleep 0.1
 done
-err=$(DLTC_DUCKDB_LOCK_TIMEOUT=1 "$dlt" load users.json --pipeline app --table users 2>&1 >/dev/null); code=$?
+err=$(DLTC_DUCKDB_LOCK_TIMEOUT=1 "$dlt" load users.json --pipeline app --table users --progress none 2>&1 >/dev/null); code=$?
 kill $holder; wait $holder 2>/dev/null
 [ $code = 1 ] && ok || bad "locked database exit $code"
 grep -q "app.duckdb: database is locked by another process (waited 1 s)" <<<"$err" && ok || bad "locked message: $err"

@@ -206,6 +206,24 @@ printf '[pipeline]\nname = "fs_list"\n[[sources]]\ntype = "filesystem"\nbucket_u
 run fsl.toml
 [ $rc = 0 ] && loaded filesystem 3 && ok || bad "file listing rows: $(cat "$out")"
 
+# ---- [pipeline] progress: the file names the reporter; a wrong name is refused at its line ----
+sed 's/^name = "fs_run"$/name = "fs_run"\nprogress = "none"/' fs.toml > fsp.toml
+printf 'id,name\n9,zed\n' > files/z.csv
+run fsp.toml
+[ $rc = 0 ] && ! grep -q ' done: ' "$out" && ok || bad "progress = none in the file: $(cat "$out")"
+sed 's/^name = "fs_run"$/name = "fs_run"\nprogress = "log"/' fs.toml > fsl2.toml
+printf 'id,name\n10,yan\n' > files/y.csv
+"$dlt" run fsl2.toml -q > logs/q.out 2> logs/q.err
+[ ! -s logs/q.out ] && ! grep -q ' done: ' logs/q.err && ok || bad "-q beats the file's progress: $(cat logs/q.err)"
+printf 'id,name\n11,xia\n' > files/x.csv
+run fsl2.toml
+[ $rc = 0 ] && grep -q '^load done: ' "$out" && ok || bad "progress = log in the file: $(cat "$out")"
+sed 's/^name = "fs_run"$/name = "fs_run"\nprogress = "fancy"/' fs.toml > fspb.toml
+line=$(grep -n 'fancy' fspb.toml | cut -d: -f1)
+run fspb.toml
+one_line_error "fspb.toml:$line: pipeline.progress: unknown value \"fancy\" (log, tqdm, enlighten, alive_progress, none)" && ok ||
+  bad "bad progress name: $(cat "$out")"
+
 # ---- sql_database over SQLite, incremental on a cursor column ----
 python3 - <<'EOF'
 import sqlite3

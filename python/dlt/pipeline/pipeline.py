@@ -18,12 +18,25 @@ class _StepError(Exception):
 _dltc._register("StepError", _StepError)
 
 
+_PROGRESS_NAMES = ("log", "tqdm", "enlighten", "alive_progress", "none")
+
+
+def _progress_name(progress):
+    """dlt's `progress`: a collector name (log, tqdm, enlighten, alive_progress, none), or
+    None for the config's `progress` (env PROGRESS), else off. The C side draws the report
+    on stderr; dlt's collector objects are not taken, their names are."""
+    if progress is None or isinstance(progress, str):
+        return progress
+    raise TypeError("progress must be one of %s or None, not %r"
+                    % (", ".join(_PROGRESS_NAMES), type(progress).__name__))
+
+
 class Pipeline:
     def __init__(self, pipeline_name, pipelines_dir=None, destination=None, dataset_name=None,
                  dev_mode=False, progress=None, attach=False):
         self.pipeline_name = pipeline_name
         self.dev_mode = dev_mode
-        self.progress = progress
+        self.progress = _progress_name(progress)
         self._destination = Destination.from_reference(destination) if destination else None
         self._dataset_arg = dataset_name
         self._pipelines_dir = pipelines_dir
@@ -53,6 +66,7 @@ class Pipeline:
             dataset_name=self._dataset_arg,
             pipelines_dir=self._pipelines_dir,
             credentials=d.location() if d else None,
+            progress=self.progress,
         )
 
     # ---- attributes ----

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dlfcn.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <errno.h>
@@ -94,7 +95,8 @@
     X(duckdb_pending_error) \
     X(duckdb_pending_prepared_streaming) \
     X(duckdb_prepare) \
-    X(duckdb_prepare_error)
+    X(duckdb_prepare_error) \
+    X(duckdb_set_config)
 
 #define DLTC_DECLARE(name) static __typeof__(name) *p_##name;
 DLTC_DUCKDB_FUNCTIONS(DLTC_DECLARE)
@@ -152,6 +154,7 @@ DLTC_DUCKDB_FUNCTIONS(DLTC_DECLARE)
 #define duckdb_pending_prepared_streaming (*p_duckdb_pending_prepared_streaming)
 #define duckdb_prepare (*p_duckdb_prepare)
 #define duckdb_prepare_error (*p_duckdb_prepare_error)
+#define duckdb_set_config (*p_duckdb_set_config)
 
 #ifndef DLTC_DUCKDB_LIB_PATH
 #define DLTC_DUCKDB_LIB_PATH "libduckdb.so"
@@ -273,7 +276,72 @@ int dltc__duckdb_open(dltc_duckdb **out, const char *path)
     return dltc__duckdb_open_wait(out, path, 0);
 }
 
+/* The first bytes of a SQLite database file. */
+static const char SQLITE_MAGIC[16] = "SQLite format 3";
+
+/* A file at `path` that is a SQLite database: DuckDB would hand it to its sqlite extension
+ * (and, with autoinstall on, download that); it fails here instead, naming the file. */
+static int refuse_sqlite_file(const char *path)
+{
+    if (!path || !*path || strcmp(path, ":memory:") == 0 || strncmp(path, "md:", 3) == 0)
+        return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0; /* DuckDB creates it, or says why it cannot */
+    char head[16];
+    ssize_t n = read(fd, head, sizeof(head));
+    close(fd);
+    if (n == (ssize_t)sizeof(head) && memcmp(head, SQLITE_MAGIC, sizeof(head)) == 0)
+        return dltc__error_set(DLTC_EINVALID, "duckdb: %s: not a DuckDB database file (it is a "
+                                              "SQLite database)", path);
+    return 0;
+}
+
+/* The settings every database gets before it opens: no extension is installed or loaded
+ * behind our back (json, parquet and icu are built into our libduckdb; a SQLite file or a
+ * URL would otherwise download an extension). An md: database keeps autoload for the
+ * motherduck extension when it is installed (nothing is downloaded: autoinstall is off).
+ * `read_only`: access_mode READ_ONLY (files only; an in-memory database cannot be). */
+static int configure(duckdb_config cfg, const char *path, int read_only)
+{
+    int md = path && strncmp(path, "md:", 3) == 0;
+    int file = path && *path && strcmp(path, ":memory:") != 0 && !md;
+    if (duckdb_set_config(cfg, "autoinstall_known_extensions", "false") == DuckDBError ||
+        duckdb_set_config(cfg, "autoload_known_extensions", md ? "true" : "false") == DuckDBError)
+        return dltc__error_set(DLTC_EDATABASE, "duckdb: %s: cannot turn off extension "
+                                               "autoloading", path ? path : ":memory:");
+    if (read_only && (file || md) &&
+        duckdb_set_config(cfg, "access_mode", "READ_ONLY") == DuckDBError)
+        return dltc__error_set(DLTC_EDATABASE, "duckdb: %s: cannot set access_mode READ_ONLY",
+                               path);
+    return 0;
+}
+
+/* DuckDB's open failure for a file that is not a DuckDB database (a SQLite file it tried to
+ * hand to the sqlite extension, or any other file) as "duckdb: <path>: not a DuckDB database
+ * file (…)". */
+static int not_duckdb_file(const char *path, const char *m)
+{
+    if (!strstr(m, "not a valid DuckDB database file") && !strstr(m, "sqlite_scanner") &&
+        !strstr(m, "Extension \"sqlite\""))
+        return 0;
+    dltc_buf pre = DLTC_BUF_INIT;
+    int rc = dltc__buf_printf(&pre, "duckdb: %s: not a DuckDB database file (", path);
+    rc = rc ? rc : put_oneline(&pre, m);
+    rc = rc ? rc : dltc__buf_putc(&pre, ')');
+    rc = rc ? rc : dltc__error_set(DLTC_EINVALID, "%s", pre.data);
+    dltc__buf_free(&pre);
+    return rc;
+}
+
+static int open_db(dltc_duckdb **out, const char *path, double wait_s, int read_only);
+
 int dltc__duckdb_open_wait(dltc_duckdb **out, const char *path, double wait_s)
+{
+    return open_db(out, path, wait_s, 0);
+}
+
+static int open_db(dltc_duckdb **out, const char *path, double wait_s, int read_only)
 {
     int lrc = ensure_library();
     if (lrc)
@@ -293,6 +361,14 @@ int dltc__duckdb_open_wait(dltc_duckdb **out, const char *path, double wait_s)
         dltc__duckdb_close(d);
         return dltc__error_set(DLTC_EDATABASE, "%s: cannot create a DuckDB configuration", path);
     }
+    lrc = refuse_sqlite_file(path);
+    if (!lrc)
+        lrc = configure(cfg, path, read_only);
+    if (lrc) {
+        duckdb_destroy_config(&cfg);
+        dltc__duckdb_close(d);
+        return lrc;
+    }
     /* A file held by another process (DuckDB: one writer process at a time) is waited for
      * up to DLTC_DUCKDB_LOCK_TIMEOUT seconds when the caller asks to wait: two pipelines
      * loading into one file then take turns instead of failing. */
@@ -302,6 +378,12 @@ int dltc__duckdb_open_wait(dltc_duckdb **out, const char *path, double wait_s)
         st = duckdb_open_ext(path, &d->db, cfg, &err);
         const char *m = st == DuckDBError && err ? err : "";
         int locked = strstr(m, "lock") != NULL || strstr(m, "Conflicting") != NULL;
+        /* shorter than DuckDB's headers (3 x 4 KiB) and just written: another process is
+         * creating it */
+        struct stat fst;
+        if (!locked && strstr(m, "not a valid DuckDB database file") && path &&
+            stat(path, &fst) == 0 && fst.st_size < 3 * 4096 && time(NULL) - fst.st_mtime < 5)
+            locked = 1;
         if (st != DuckDBError || !locked || waited >= wait_s)
             break;
         duckdb_free(err);
@@ -319,7 +401,14 @@ int dltc__duckdb_open_wait(dltc_duckdb **out, const char *path, double wait_s)
         const char *m = err ? err : "cannot open";
         dltc_buf pre = DLTC_BUF_INIT;
         int locked = strstr(m, "lock") != NULL || strstr(m, "Conflicting") != NULL;
-        int rc = locked && waited > 0
+        int rc = not_duckdb_file(d->path, m);
+        if (rc) {
+            duckdb_free(err);
+            d->db = NULL;
+            dltc__duckdb_close(d);
+            return rc;
+        }
+        rc = locked && waited > 0
                      ? dltc__buf_printf(&pre, "%s: database is locked by another process (waited "
                                               "%.0f s): ", path, waited)
                      : dltc__buf_printf(&pre, locked ? "%s: database is locked by another process: "
@@ -1719,16 +1808,89 @@ static void op_close(dltc_dest *d)
     dltc__duckdb_close((dltc_duckdb *)d);
 }
 
-static const dltc_dest_ops duckdb_ops = {"duckdb",     DLTC_SQL_DUCKDB, op_exec, op_query,
-                                         op_table_columns, op_load_file, op_close};
+/* A streamed query (DuckDB computes chunks on demand) read up to max_rows rows, then one
+ * more to know whether there were more. Prepared: one statement only. */
+static int op_query_limited(dltc_dest *dd, const char *sql, size_t max_rows, dltc_rows **out,
+                            int *truncated)
+{
+    dltc_duckdb *d = (dltc_duckdb *)dd;
+    dltc_duckdb_stream *s = NULL;
+    dltc_rows *rows = NULL, *more = NULL;
+    int trunc = 0;
+    *out = NULL;
+    int rc = dltc__duckdb_stream_open(&s, d, sql);
+    if (!rc)
+        rc = max_rows ? dltc__duckdb_stream_next(s, max_rows, &rows) : DLTC_ITEROVER;
+    if (rc == DLTC_ITEROVER) { /* no rows (or none asked for): the columns only */
+        rc = dltc__rows_new(&rows, s->ncols);
+        for (idx_t c = 0; !rc && c < s->ncols; c++)
+            rc = dltc__rows_set_column(rows, c, dltc_rows_column_name(s->header, c),
+                                       dltc_rows_column_type(s->header, c));
+    }
+    if (!rc) {
+        rc = dltc__duckdb_stream_next(s, 1, &more);
+        trunc = rc == 0;
+        rc = rc == DLTC_ITEROVER ? 0 : rc;
+    }
+    dltc_rows_free(more);
+    dltc__duckdb_stream_close(s);
+    if (rc) {
+        dltc_rows_free(rows);
+        return rc;
+    }
+    if (truncated)
+        *truncated = trunc;
+    *out = rows;
+    return 0;
+}
+
+static const dltc_dest_ops duckdb_ops = {"duckdb",         DLTC_SQL_DUCKDB, op_exec,
+                                         op_query,         op_table_columns, op_load_file,
+                                         op_close,         op_query_limited};
+
+int dltc__duckdb_dest_lock_down(dltc_dest *dd, const char *allowed_dir)
+{
+    dltc_duckdb *d = (dltc_duckdb *)dd;
+    dltc_buf b = DLTC_BUF_INIT;
+    int rc = 0;
+    if (allowed_dir) { /* a prefix: with its '/', a sibling "<dir>2" is not allowed */
+        size_t n = strlen(allowed_dir);
+        rc = dltc__buf_puts(&b, "SET allowed_directories = [");
+        dltc_buf dir = DLTC_BUF_INIT;
+        if (!rc)
+            rc = dltc__buf_printf(&dir, "%s%s", allowed_dir,
+                                  n && allowed_dir[n - 1] == '/' ? "" : "/");
+        if (!rc)
+            rc = dltc__sql_string(&b, dir.data, dir.len);
+        dltc__buf_free(&dir);
+        if (!rc)
+            rc = dltc__buf_puts(&b, "]; ");
+    }
+    if (!rc)
+        rc = dltc__buf_puts(&b, "SET enable_external_access = false; "
+                                "SET lock_configuration = true");
+    if (!rc)
+        rc = dltc__duckdb_exec(d, b.data);
+    if (rc)
+        dltc__error_prefix("duckdb: %s: locking the read-only connection: ", d->path);
+    dltc__buf_free(&b);
+    return rc;
+}
 
 int dltc__duckdb_dest_open(dltc_dest **out, const char *path, dltc_dest_purpose purpose)
 {
     dltc_duckdb *d = NULL;
     int rc = purpose == DLTC_DEST_LOAD ? dltc__duckdb_open_wait(&d, path, dltc__duckdb_lock_timeout())
-                                       : dltc__duckdb_open(&d, path);
+             : purpose == DLTC_DEST_READ_ONLY ? open_db(&d, path, 0, 1)
+                                              : dltc__duckdb_open(&d, path);
     if (!rc && purpose == DLTC_DEST_LOAD)
         rc = dltc__duckdb_prepare_load(d);
+    /* MotherDuck is reached over the network: its external access stays on (it is still
+     * opened READ_ONLY and its configuration locked) */
+    if (!rc && purpose == DLTC_DEST_READ_ONLY && path && strncmp(path, "md:", 3) == 0)
+        rc = dltc__duckdb_exec(d, "SET lock_configuration = true");
+    else if (!rc && purpose == DLTC_DEST_READ_ONLY)
+        rc = dltc__duckdb_dest_lock_down(&d->base, NULL);
     if (rc) {
         dltc__duckdb_close(d);
         return rc;

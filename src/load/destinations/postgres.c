@@ -110,7 +110,11 @@
     X(PQputCopyData)         \
     X(PQputCopyEnd)          \
     X(PQgetCopyData)         \
-    X(PQescapeLiteral)
+    X(PQescapeLiteral)       \
+    X(PQsendQueryParams)     \
+    X(PQgetCancel)           \
+    X(PQcancel)              \
+    X(PQfreeCancel)
 
 #define DLTC_DECLARE(name) static __typeof__(name) *p_##name;
 DLTC_PQ_FUNCTIONS(DLTC_DECLARE)
@@ -157,6 +161,7 @@ typedef struct {
     struct jsonl_job *open; /* a jsonl COPY kept open for more files (load_jsonl) */
     char *copy_msg;         /* the last message of a COPY TO STDOUT (copy_out_next) */
     int copy_out;           /* a COPY TO STDOUT runs */
+    int read_only;          /* DLTC_DEST_READ_ONLY: read-only session, queries rolled back */
 } pg_dest;
 
 /* Type OIDs of the built-in types (pg_type.dat; fixed across versions). */
@@ -487,13 +492,18 @@ static int pg_load_file(dltc_dest *dd, const char *dataset, const dltc_table *t,
 static int finish_open(pg_dest *d);
 static int job_end(struct jsonl_job *j, int failed);
 
+static int pg_query_limited(dltc_dest *dd, const char *sql, size_t max_rows, dltc_rows **out,
+                            int *truncated);
+
 static const dltc_dest_ops pg_ops = {
-    "postgres", DLTC_SQL_POSTGRES, pg_exec, pg_query, pg_table_columns, pg_load_file, pg_close,
+    "postgres", DLTC_SQL_POSTGRES, pg_exec,  pg_query, pg_table_columns,
+    pg_load_file, pg_close,        pg_query_limited,
 };
 
+/* Loads and reads get the same session; a READ_ONLY one is read-only (its transactions
+ * cannot write) with a statement_timeout. */
 int dltc__postgres_open(dltc_dest **out, const char *conninfo, dltc_dest_purpose purpose)
 {
-    (void)purpose; /* loads and reads get the same session */
     *out = NULL;
     int rc = ensure_library();
     if (rc)
@@ -538,6 +548,13 @@ int dltc__postgres_open(dltc_dest **out, const char *conninfo, dltc_dest_purpose
     /* the session's settings our reading of text values relies on */
     rc = pg_exec(&d->base, "SET TIME ZONE 'UTC'; SET datestyle = 'ISO, YMD'; "
                            "SET bytea_output = 'hex'; SET extra_float_digits = 3");
+    if (!rc && purpose == DLTC_DEST_READ_ONLY) {
+        char ro[160];
+        snprintf(ro, sizeof(ro), "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY; "
+                                 "SET statement_timeout = %d", DLTC_DEST_READ_ONLY_TIMEOUT_MS);
+        rc = pg_exec(&d->base, ro);
+        d->read_only = 1;
+    }
     if (rc) {
         dltc__error_prefix("postgres at %s: ", d->where);
         pg_close(&d->base);
@@ -1039,6 +1056,120 @@ static int pg_query(dltc_dest *dd, const char *sql, dltc_rows **out)
         dltc_rows_free(rows);
         return rc;
     }
+    *out = rows;
+    return 0;
+}
+
+/* Ask the server to stop the running statement (its rows are not wanted); a failure to
+ * ask only means the rest is read and dropped. */
+static void cancel_statement(pg_dest *d)
+{
+    PGcancel *c = p_PQgetCancel(d->conn);
+    char err[256];
+    if (c) {
+        p_PQcancel(c, err, (int)sizeof(err));
+        p_PQfreeCancel(c);
+    }
+}
+
+/* One statement (the extended protocol takes no second one) in single-row mode; rows past
+ * max_rows are not kept, and the statement is cancelled at the first of them. */
+static int fetch_limited(pg_dest *d, const char *sql, size_t max_rows, dltc_rows **out,
+                         int *truncated)
+{
+    if (!p_PQsendQueryParams(d->conn, sql, 0, NULL, NULL, NULL, NULL, 0))
+        return result_error(d, NULL, NULL, 0);
+    p_PQsetSingleRowMode(d->conn);
+    dltc_rows *rows = NULL;
+    qcol *cols = NULL;
+    int rc = 0, cancelled = 0;
+    PGresult *r;
+    while ((r = p_PQgetResult(d->conn))) {
+        ExecStatusType st = p_PQresultStatus(r);
+        const char *state = p_PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (rc) {
+            leave_copy(d, st);
+        } else if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK ||
+                   st == PGRES_EMPTY_QUERY) {
+            if (!rows)
+                rc = start_rows(d, r, &rows, &cols);
+            int nf = p_PQnfields(r);
+            for (int row = 0; !rc && row < p_PQntuples(r); row++) {
+                if (dltc_rows_count(rows) >= max_rows) {
+                    *truncated = 1;
+                    if (!cancelled)
+                        cancel_statement(d);
+                    cancelled = 1;
+                    break;
+                }
+                dltc_value *vals;
+                rc = dltc__rows_add_row(rows, &vals);
+                for (int c = 0; !rc && c < nf; c++) {
+                    if (p_PQgetisnull(r, row, c))
+                        continue;
+                    rc = convert_cell(rows, &vals[c], &cols[c], p_PQgetvalue(r, row, c),
+                                      (size_t)p_PQgetlength(r, row, c));
+                }
+            }
+        } else if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+            rc = dltc__error_set(DLTC_EINVALID, "postgres at %s: COPY statements are not run "
+                                                "through a query", d->where);
+            leave_copy(d, st);
+        } else if (!(cancelled && state && strcmp(state, "57014") == 0)) {
+            /* (57014 query_canceled: the cancel asked for above) */
+            dltc_buf pre = DLTC_BUF_INIT;
+            rc = where_prefix(&pre, d, NULL);
+            rc = rc ? rc : result_error(d, r, pre.data, 0);
+            dltc__buf_free(&pre);
+        }
+        p_PQclear(r);
+    }
+    dltc__free(cols);
+    if (!rc && !rows)
+        rc = dltc__rows_new(&rows, 0);
+    if (rc) {
+        dltc_rows_free(rows);
+        return rc;
+    }
+    *out = rows;
+    return 0;
+}
+
+/* On a read-only session the statement runs in a read-only transaction that is rolled back
+ * after: whatever it changed in the session (set_config) goes with it. Type names are looked
+ * up after the rollback (a cancelled statement aborts its transaction). */
+static int pg_query_limited(dltc_dest *dd, const char *sql, size_t max_rows, dltc_rows **out,
+                            int *truncated)
+{
+    pg_dest *d = (pg_dest *)dd;
+    int trunc = 0;
+    *out = NULL;
+    int rc = finish_open(d);
+    if (rc)
+        return rc;
+    if (d->read_only && (rc = pg_exec(dd, "BEGIN TRANSACTION READ ONLY"))) {
+        dltc__error_prefix("postgres at %s: ", d->where);
+        return rc;
+    }
+    dltc_rows *rows = NULL;
+    rc = fetch_limited(d, sql, max_rows, &rows, &trunc);
+    if (d->read_only) {
+        PGresult *r = p_PQexec(d->conn, "ROLLBACK");
+        int rrc = check_result(d, r, NULL);
+        p_PQclear(r);
+        if (!rc && rrc) {
+            dltc__error_prefix("postgres at %s: ROLLBACK: ", d->where);
+            rc = rrc;
+        }
+    }
+    if (!rc)
+        rc = name_other_types(d, rows);
+    if (rc) {
+        dltc_rows_free(rows);
+        return rc;
+    }
+    if (truncated)
+        *truncated = trunc;
     *out = rows;
     return 0;
 }

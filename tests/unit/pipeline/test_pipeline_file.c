@@ -109,7 +109,7 @@ static void structure_errors(void **state)
                  "toml",
                  "p.toml:3: pipeline.nmae: unknown key (expected one of: name, destination, "
                  "dataset_name, pipelines_dir, credentials, loader_file_format, "
-                 "replace_strategy)");
+                 "replace_strategy, progress)");
     expect_error("[pipeline]\nname = 7\n", "toml",
                  "p.toml:2: pipeline.name: expected a string, found an integer");
     expect_error("[pipeline]\nname = \"x\"\ndestination = \"bigquery\"\n[[sources]]\n"

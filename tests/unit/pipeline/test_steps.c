@@ -90,6 +90,28 @@ static void steps_one_at_a_time(void **state)
     }
     assert_int_equal(seen_items, 2);
     assert_int_equal(seen_tags, 2);
+    /* jobs and rows per package, without parsing the text */
+    size_t nnew = 0;
+    for (size_t j = 0; j < dltc_load_info_job_count(no, 0); j++)
+        nnew += !strcmp(dltc_load_info_job_state(no, 0, j), "new_jobs");
+    assert_true(nnew >= 2); /* items, items__tags (and the state) */
+    int job_items = 0, job_tags = 0;
+    for (size_t j = 0; j < dltc_load_info_job_count(lo, 0); j++) {
+        assert_string_equal(dltc_load_info_job_state(lo, 0, j), "completed_jobs");
+        const char *t = dltc_load_info_job_table(lo, 0, j), *n = dltc_load_info_job_name(lo, 0, j);
+        assert_true(!strncmp(n, t, strlen(t)) && n[strlen(t)] == '.');
+        job_items += !strcmp(t, "items");
+        job_tags += !strcmp(t, "items__tags");
+    }
+    assert_int_equal(job_items, 1);
+    assert_int_equal(job_tags, 1);
+    assert_null(dltc_load_info_job_name(lo, 0, 99));
+    assert_null(dltc_load_info_job_name(lo, 5, 0));
+    assert_int_equal(dltc_load_info_package_table_count(lo, 0), dltc_load_info_table_count(lo));
+    for (size_t k = 0; k < dltc_load_info_package_table_count(lo, 0); k++)
+        if (!strcmp(dltc_load_info_package_table_name(lo, 0, k), "items__tags"))
+            assert_int_equal(dltc_load_info_package_table_rows(lo, 0, k), 2);
+    assert_int_equal(dltc_load_info_package_table_count(ex, 0), 0);
     assert_string_equal(dltc_load_info_dataset_name(lo), "steps_data");
     assert_string_equal(dltc_load_info_destination_name(lo), "duckdb");
     assert_string_equal(dltc_load_info_destination_type(lo), "dlt.destinations.duckdb");

@@ -1,0 +1,1 @@
+SELECT $tag$ ; DROP $$ x $tag$, E'\'' ; ', 'it''s'

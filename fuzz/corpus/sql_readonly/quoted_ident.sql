@@ -1,0 +1,1 @@
+SELECT "a""; DROP", t.update FROM t FOR UPDATE
