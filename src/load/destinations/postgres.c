@@ -993,6 +993,28 @@ static int name_other_types(pg_dest *d, dltc_rows *rows)
     return rc;
 }
 
+/* Append the rows of result `r` to `rows`, up to `max` rows in all; *full = 1 when a row
+ * did not fit. */
+static int add_rows(dltc_rows *rows, qcol *cols, PGresult *r, size_t max, int *full)
+{
+    int rc = 0, nf = p_PQnfields(r);
+    for (int row = 0; !rc && row < p_PQntuples(r); row++) {
+        if (dltc_rows_count(rows) >= max) {
+            *full = 1;
+            break;
+        }
+        dltc_value *vals;
+        rc = dltc__rows_add_row(rows, &vals);
+        for (int c = 0; !rc && c < nf; c++) {
+            if (p_PQgetisnull(r, row, c))
+                continue;
+            rc = convert_cell(rows, &vals[c], &cols[c], p_PQgetvalue(r, row, c),
+                              (size_t)p_PQgetlength(r, row, c));
+        }
+    }
+    return rc;
+}
+
 /* Rows come one at a time (single-row mode): the result is held once, in dltc_rows. With
  * several statements the last one's result is returned. */
 static int pg_query(dltc_dest *dd, const char *sql, dltc_rows **out)
@@ -1026,17 +1048,9 @@ static int pg_query(dltc_dest *dd, const char *sql, dltc_rows **out)
                 rc = start_rows(d, r, &rows, &cols);
                 fresh = 0;
             }
-            int nf = p_PQnfields(r);
-            for (int row = 0; !rc && row < p_PQntuples(r); row++) {
-                dltc_value *vals;
-                rc = dltc__rows_add_row(rows, &vals);
-                for (int c = 0; !rc && c < nf; c++) {
-                    if (p_PQgetisnull(r, row, c))
-                        continue;
-                    rc = convert_cell(rows, &vals[c], &cols[c], p_PQgetvalue(r, row, c),
-                                      (size_t)p_PQgetlength(r, row, c));
-                }
-            }
+            int full = 0;
+            if (!rc)
+                rc = add_rows(rows, cols, r, SIZE_MAX, &full);
             if (st != PGRES_SINGLE_TUPLE)
                 fresh = 1;
         } else if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
@@ -1093,23 +1107,14 @@ static int fetch_limited(pg_dest *d, const char *sql, size_t max_rows, dltc_rows
                    st == PGRES_EMPTY_QUERY) {
             if (!rows)
                 rc = start_rows(d, r, &rows, &cols);
-            int nf = p_PQnfields(r);
-            for (int row = 0; !rc && row < p_PQntuples(r); row++) {
-                if (dltc_rows_count(rows) >= max_rows) {
-                    *truncated = 1;
-                    if (!cancelled)
-                        cancel_statement(d);
-                    cancelled = 1;
-                    break;
-                }
-                dltc_value *vals;
-                rc = dltc__rows_add_row(rows, &vals);
-                for (int c = 0; !rc && c < nf; c++) {
-                    if (p_PQgetisnull(r, row, c))
-                        continue;
-                    rc = convert_cell(rows, &vals[c], &cols[c], p_PQgetvalue(r, row, c),
-                                      (size_t)p_PQgetlength(r, row, c));
-                }
+            int full = 0;
+            if (!rc)
+                rc = add_rows(rows, cols, r, max_rows, &full);
+            if (full) {
+                *truncated = 1;
+                if (!cancelled)
+                    cancel_statement(d);
+                cancelled = 1;
             }
         } else if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
             rc = dltc__error_set(DLTC_EINVALID, "postgres at %s: COPY statements are not run "
