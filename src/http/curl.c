@@ -9,6 +9,7 @@
  * consecutive requests to a host reuse the open connection (keep-alive, TLS session).
  */
 #include "http/http.h"
+#include "common/dynlib.h"
 #include "common/alloc.h"
 #include "common/compress.h"
 #include "common/error.h"
@@ -16,7 +17,6 @@
 #define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -52,22 +52,12 @@ static char g_load_error[512];
 
 static void load_library(void)
 {
-    const char *path = getenv("DLTC_CURL_LIB");
-    if (!path || !*path)
-        path = DLTC_CURL_LIB_PATH;
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        snprintf(g_load_error, sizeof(g_load_error),
-                 "libcurl not loaded: %s (install libcurl4, or set DLTC_CURL_LIB)", dlerror());
-        return;
-    }
-#define DLTC_RESOLVE(name)                                                                      \
-    if (!g_load_error[0] && !(*(void **)&p_##name = dlsym(h, #name)))                           \
-        snprintf(g_load_error, sizeof(g_load_error), "%s: libcurl function %s is missing", path, \
-                 #name);
-    DLTC_CURL_FUNCTIONS(DLTC_RESOLVE)
-#undef DLTC_RESOLVE
-    if (!g_load_error[0] && p_curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    static const char *const names[] = {DLTC_CURL_FUNCTIONS(DLTC_DYNLIB_NAME)};
+    void **const slots[] = {DLTC_CURL_FUNCTIONS(DLTC_DYNLIB_SLOT)};
+    void *h =
+        dltc__dynlib_load("DLTC_CURL_LIB", DLTC_CURL_LIB_PATH, "libcurl", "libcurl4", names, slots,
+                          sizeof(names) / sizeof(names[0]), g_load_error, sizeof(g_load_error));
+    if (h && p_curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         snprintf(g_load_error, sizeof(g_load_error), "libcurl global initialisation failed");
 }
 

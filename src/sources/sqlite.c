@@ -1,12 +1,12 @@
 /* SQLite over dlopen (the only includer of sqlite3.h): libsqlite3.so.0 is loaded the first
  * time a database is opened, so nothing else pays for it, as with libcurl and DuckDB. */
 #include "sources/sqlite.h"
+#include "common/dynlib.h"
 #include "common/alloc.h"
 #include "common/error.h"
 
 #include <sqlite3.h>
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,22 +48,10 @@ static char g_load_error[512];
 
 static void load_library(void)
 {
-    const char *path = getenv("DLTC_SQLITE_LIB");
-    if (!path || !*path)
-        path = DLTC_SQLITE_LIB_PATH;
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        snprintf(g_load_error, sizeof(g_load_error),
-                 "libsqlite3 not loaded: %s (install libsqlite3-0, or set DLTC_SQLITE_LIB)",
-                 dlerror());
-        return;
-    }
-#define DLTC_RESOLVE(name)                                                                      \
-    if (!g_load_error[0] && !(*(void **)&p_##name = dlsym(h, #name)))                           \
-        snprintf(g_load_error, sizeof(g_load_error), "%s: libsqlite3 function %s is missing",   \
-                 path, #name);
-    DLTC_SQLITE_FUNCTIONS(DLTC_RESOLVE)
-#undef DLTC_RESOLVE
+    static const char *const names[] = {DLTC_SQLITE_FUNCTIONS(DLTC_DYNLIB_NAME)};
+    void **const slots[] = {DLTC_SQLITE_FUNCTIONS(DLTC_DYNLIB_SLOT)};
+    dltc__dynlib_load("DLTC_SQLITE_LIB", DLTC_SQLITE_LIB_PATH, "libsqlite3", "libsqlite3-0", names,
+                      slots, sizeof(names) / sizeof(names[0]), g_load_error, sizeof(g_load_error));
 }
 
 static int ensure_library(void)

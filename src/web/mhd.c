@@ -9,6 +9,7 @@
  * answered in that thread, one at a time: the pipeline belongs to one thread.
  */
 #include "dltc/web.h"
+#include "common/dynlib.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "web/web.h"
@@ -16,7 +17,6 @@
 #include <microhttpd.h>
 
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -47,22 +47,10 @@ static char g_load_error[512];
 
 static void load_library(void)
 {
-    const char *path = getenv("DLTC_MHD_LIB");
-    if (!path || !*path)
-        path = DLTC_MHD_LIB_PATH;
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        snprintf(g_load_error, sizeof(g_load_error),
-                 "libmicrohttpd not loaded: %s (install libmicrohttpd12, or set DLTC_MHD_LIB)",
-                 dlerror());
-        return;
-    }
-#define DLTC_RESOLVE(name)                                                                     \
-    if (!g_load_error[0] && !(*(void **)&p_##name = dlsym(h, #name)))                          \
-        snprintf(g_load_error, sizeof(g_load_error), "%s: libmicrohttpd function %s is missing", \
-                 path, #name);
-    DLTC_MHD_FUNCTIONS(DLTC_RESOLVE)
-#undef DLTC_RESOLVE
+    static const char *const names[] = {DLTC_MHD_FUNCTIONS(DLTC_DYNLIB_NAME)};
+    void **const slots[] = {DLTC_MHD_FUNCTIONS(DLTC_DYNLIB_SLOT)};
+    dltc__dynlib_load("DLTC_MHD_LIB", DLTC_MHD_LIB_PATH, "libmicrohttpd", "libmicrohttpd12", names,
+                      slots, sizeof(names) / sizeof(names[0]), g_load_error, sizeof(g_load_error));
 }
 
 static int ensure_library(void)

@@ -36,6 +36,7 @@
  */
 #include "load/destination.h"
 #include "load/destinations/postgres.h"
+#include "common/dynlib.h"
 #include "common/alloc.h"
 #include "common/arena.h"
 #include "common/buf.h"
@@ -60,7 +61,6 @@
 #endif
 
 #include <assert.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
@@ -129,21 +129,10 @@ static char g_load_error[512];
 
 static void load_library(void)
 {
-    const char *path = getenv("DLTC_LIBPQ_LIB");
-    if (!path || !*path)
-        path = DLTC_LIBPQ_LIB_PATH;
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        snprintf(g_load_error, sizeof(g_load_error),
-                 "libpq not loaded: %s (install libpq5, or set DLTC_LIBPQ_LIB)", dlerror());
-        return;
-    }
-#define DLTC_RESOLVE(name)                                                                     \
-    if (!g_load_error[0] && !(*(void **)&p_##name = dlsym(h, #name)))                          \
-        snprintf(g_load_error, sizeof(g_load_error), "%s: libpq function %s is missing", path, \
-                 #name);
-    DLTC_PQ_FUNCTIONS(DLTC_RESOLVE)
-#undef DLTC_RESOLVE
+    static const char *const names[] = {DLTC_PQ_FUNCTIONS(DLTC_DYNLIB_NAME)};
+    void **const slots[] = {DLTC_PQ_FUNCTIONS(DLTC_DYNLIB_SLOT)};
+    dltc__dynlib_load("DLTC_LIBPQ_LIB", DLTC_LIBPQ_LIB_PATH, "libpq", "libpq5", names, slots,
+                      sizeof(names) / sizeof(names[0]), g_load_error, sizeof(g_load_error));
 }
 
 static int ensure_library(void)
