@@ -83,7 +83,7 @@ static size_t value_len(const char *s, size_t len, size_t i, char eq, char quote
     return j - i;
 }
 
-int dltc__web_redact_text(dltc_buf *out, const char *s, size_t len)
+static int redact_text_once(dltc_buf *out, const char *s, size_t len)
 {
     int rc = dltc__buf_reserve(out, len);
     if (!rc)
@@ -151,6 +151,29 @@ int dltc__web_redact_text(dltc_buf *out, const char *s, size_t len)
         rc = dltc__buf_putc(out, s[i]);
         i++;
     }
+    return rc;
+}
+
+/* One pass can leave a secret that only shows once its neighbour is masked (a mask changes
+ * the word boundaries and URL authorities around it): passes repeat until nothing changes,
+ * so the result is a fixed point (redacting it again changes nothing). */
+int dltc__web_redact_text(dltc_buf *out, const char *s, size_t len)
+{
+    dltc_buf cur = DLTC_BUF_INIT, next = DLTC_BUF_INIT;
+    int rc = redact_text_once(&cur, s, len);
+    for (int pass = 0; !rc && pass < 16; pass++) {
+        dltc__buf_clear(&next);
+        rc = redact_text_once(&next, cur.data ? cur.data : "", cur.len);
+        if (rc || (next.len == cur.len && !memcmp(next.data, cur.data ? cur.data : "", cur.len)))
+            break;
+        dltc_buf t = cur;
+        cur = next;
+        next = t;
+    }
+    if (!rc)
+        rc = dltc__buf_put(out, cur.data ? cur.data : "", cur.len);
+    dltc__buf_free(&cur);
+    dltc__buf_free(&next);
     return rc;
 }
 
