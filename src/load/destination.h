@@ -1,7 +1,8 @@
-/* A SQL destination client, as the loader, sync, info and drop use it: DuckDB (and
- * MotherDuck through DuckDB) in destinations/duckdb.c, Postgres in destinations/postgres.c.
- * Each implementation is the only includer of its library's header. The filesystem
- * destination is not SQL and has a loader of its own. */
+/* A destination's client connection, as the loader, sync, info and drop use it: DuckDB (and
+ * MotherDuck through DuckDB) in destinations/duckdb.c, Postgres in destinations/postgres.c,
+ * the filesystem's read-only views in destinations/filesystem/views.c. Each implementation
+ * is the only includer of its library's header. Which destinations exist, and how each is
+ * resolved, opened and loaded, is the registry (destinations/registry.h). */
 #ifndef DLTC_LOAD_DESTINATION_H
 #define DLTC_LOAD_DESTINATION_H
 
@@ -59,8 +60,9 @@ struct dltc_dest {
 typedef enum { DLTC_DEST_READ = 0, DLTC_DEST_LOAD = 1, DLTC_DEST_READ_ONLY = 2 } dltc_dest_purpose;
 #define DLTC_DEST_READ_ONLY_TIMEOUT_MS 30000
 
-/* Connect to destination `type` at `location` (DuckDB: a file path; Postgres: a libpq
- * connection string or postgresql:// URI; MotherDuck: an md: URL). */
+/* Connect to SQL destination `type` (NULL: duckdb) at `location` (DuckDB: a file path;
+ * Postgres: a libpq connection string or postgresql:// URI; MotherDuck: an md: URL), through
+ * its registry entry (destinations/registry.c). */
 int dltc__dest_open(dltc_dest **out, const char *type, const char *location,
                     dltc_dest_purpose purpose);
 
@@ -103,13 +105,11 @@ static inline dltc_sql_dialect dltc__dest_dialect(const dltc_dest *d)
 {
     return d->ops->dialect;
 }
-/* *yes = 1 when "dataset"."table" exists. */
+/* *yes = 1 when "dataset"."table" exists (destinations/registry.c). */
 int dltc__dest_table_exists(dltc_dest *d, const char *dataset, const char *table, int *yes);
 
 /* The Postgres client (destinations/postgres.c): libpq, loaded on first use. */
 int dltc__postgres_open(dltc_dest **out, const char *conninfo, dltc_dest_purpose purpose);
-/* MotherDuck through DuckDB (destination.c; DLTC_MOTHERDUCK_STANDIN: a local stand-in). */
-int dltc__motherduck_open(dltc_dest **out, const char *location, dltc_dest_purpose purpose);
 /* The DuckDB client as a destination (destinations/duckdb.c). */
 int dltc__duckdb_dest_open(dltc_dest **out, const char *path, dltc_dest_purpose purpose);
 /* Lock down a DuckDB connection for reading (the filesystem dataset's in-memory views, built

@@ -1,7 +1,7 @@
 /* The read-only dataset of a pipeline (include/dltc/dataset.h): a DLTC_DEST_READ_ONLY
- * connection to the destination (a filesystem dataset: the views of load/filesystem_views.c,
- * locked down), the dataset as the default schema, and every query checked by
- * load/sql_readonly.c before it is sent. Two locks, either enough alone: the check refuses
+ * connection to the destination (a filesystem dataset: the views of
+ * load/destinations/filesystem/views.c, locked down), the dataset as the default schema,
+ * and every query checked by load/sql_readonly.c before it is sent. Two locks, either enough alone: the check refuses
  * what is not a read, the connection cannot write. */
 #include "pipeline/pipeline_impl.h"
 #include "common/alloc.h"
@@ -9,7 +9,6 @@
 #include "common/error.h"
 #include "load/destination.h"
 #include "load/destinations/postgres.h"
-#include "load/filesystem.h"
 #include "load/sql.h"
 #include "load/sql_readonly.h"
 #include "package/fsutil.h"
@@ -28,42 +27,16 @@ static const char *shown(const dltc_pipeline *p)
     return p->display.data && *p->display.data ? p->display.data : p->destination;
 }
 
-/* The filesystem dataset: views over its files in an in-memory DuckDB, which may then read
- * only under the dataset's folder. */
-static int open_filesystem(dltc_pipeline *p, dltc_dest **db)
-{
-    dltc_fs_options o;
-    dltc__pipeline_fs_options(p, &o);
-    char *root = NULL;
-    int rc = dltc__fs_dataset_path(&root, &o);
-    if (!rc) {
-        int exists = dltc__path_exists(root);
-        rc = exists < 0 ? exists
-             : exists   ? 0
-                        : dltc__error_set(DLTC_ENOTFOUND, "pipeline %s: the filesystem dataset "
-                                                          "%s does not exist yet",
-                                          p->name, root);
-    }
-    if (!rc)
-        rc = dltc__fs_views_open(db, &o);
-    if (!rc)
-        rc = dltc__duckdb_dest_lock_down(*db, root);
-    dltc__free(root);
-    return rc;
-}
-
 static int open_connection(dltc_pipeline *p, dltc_dest **db)
 {
     int rc = dltc__pipeline_destination_ready(p);
     if (rc)
         return rc;
-    if (strcmp(p->destination, "filesystem") == 0)
-        return open_filesystem(p, db);
-    /* never create a DuckDB file just to look into it */
-    if (strcmp(p->destination, "duckdb") == 0 && access(p->location, F_OK) != 0)
-        return dltc__error_set(DLTC_ENOTFOUND, "pipeline %s: the DuckDB database %s does not "
-                                               "exist yet", p->name, p->location);
-    return dltc__dest_open(db, p->destination, p->location, DLTC_DEST_READ_ONLY);
+    /* never create a database file just to look into it */
+    if (!dltc__pipeline_dest_exists(p))
+        return dltc__error_set(DLTC_ENOTFOUND, "pipeline %s: the database %s does not exist "
+                                               "yet", p->name, p->location);
+    return dltc__pipeline_dest_connect(p, DLTC_DEST_READ_ONLY, db);
 }
 
 static int put_literal(dltc_dataset *ds, dltc_buf *b, const char *s)

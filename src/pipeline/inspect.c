@@ -6,7 +6,6 @@
 #include "common/time.h"
 #include "dltc/schema.h"
 #include "formats/json.h"
-#include "load/filesystem.h"
 #include "load/loader.h"
 #include "load/sql.h"
 
@@ -716,10 +715,10 @@ int dltc_pipeline_drop_tables(dltc_pipeline *p, const char *const *tables, size_
         /* the new version (bumped once here; saving it again does not bump) */
         if (!rc)
             rc = dltc_schema_export(&doc, s, DLTC_SCHEMA_JSON, 0);
-        if (!rc && db && strcmp(p->destination, "filesystem") == 0) {
-            dltc_fs_options o;
-            dltc__pipeline_fs_options(p, &o);
-            rc = dltc__fs_drop_tables(&o, s, (const char *const *)d.tables, d.ntables);
+        if (!rc && db && p->dest->drop_tables) {
+            dltc_dest_target t;
+            dltc__pipeline_dest_target(p, &t);
+            rc = p->dest->drop_tables(&t, s, (const char *const *)d.tables, d.ntables);
         } else if (!rc && db) {
             rc = drop_in_destination(db, p->dataset, &d, s, doc);
         }

@@ -1,6 +1,6 @@
 /* The run ledger (dltc_pipeline_ledger_append): one row per run, written through the
  * pipeline's own SQL client so it lands in the dataset with the data. */
-#include "dltc/pipeline.h"
+#include "pipeline/pipeline_impl.h"
 
 #include "common/buf.h"
 #include "common/error.h"
@@ -13,10 +13,10 @@ int dltc_pipeline_ledger_append(dltc_pipeline *p, const char *table, const dltc_
 {
     if (!p || !table || !*table || !info)
         return dltc__error_set(DLTC_EINVALID, "ledger: needs a pipeline, a table and a load info");
-    const char *dest = dltc_pipeline_destination(p);
-    if (dest && !strcmp(dest, "filesystem"))
-        return dltc__error_set(DLTC_EINVALID, "ledger: the filesystem destination takes no "
-                                              "SQL writes; use duckdb, motherduck or postgres");
+    if (!(p->dest->caps & DLTC_DESTCAP_SQL))
+        return dltc__error_set(DLTC_EINVALID, "ledger: the %s destination takes no SQL writes; "
+                                              "use duckdb, motherduck or postgres",
+                               p->destination);
     if (strlen(table) > 63)
         return dltc__error_set(DLTC_EINVALID, "ledger: table name longer than 63 bytes");
     char *text = NULL;

@@ -107,7 +107,7 @@ static void *normalize_thread(void *arg)
  * the destination is configured (else the steps run one after the other and report). */
 static int can_overlap(dltc_pipeline *p, size_t n)
 {
-    if (n != 1 || strcmp(p->destination, "postgres") != 0)
+    if (n != 1 || !(p->dest->caps & DLTC_DESTCAP_OVERLAP))
         return 0;
     const char *off = getenv("DLTC_NO_OVERLAP"); /* for comparing both ways */
     if (off && *off && strcmp(off, "0") != 0)

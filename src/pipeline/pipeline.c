@@ -10,7 +10,7 @@
 #include "common/time.h"
 #include "dltc/normalize.h"
 #include "formats/json.h"
-#include "load/filesystem.h"
+#include "load/pending.h"
 #include "normalize/normalizer_int.h"
 #include "dltc/schema.h"
 #include "schema/naming.h"
@@ -82,11 +82,8 @@ void dltc_pipeline_free(dltc_pipeline *p)
     dltc__free(p->pipelines_dir);
     dltc__free(p->working_dir);
     dltc__free(p->dataset);
+    dltc__pipeline_destination_free(p);
     dltc__free(p->destination);
-    dltc__free(p->location);
-    dltc__buf_free(&p->display);
-    dltc__free(p->fs_layout);
-    dltc__free(p->dest_error);
     dltc__free(p->file_format);
     dltc__free(p->schema_name);
     dltc__free(p->state_path);
@@ -106,23 +103,22 @@ static int normalized_name(const char *in, size_t max, char **out)
     return 0;
 }
 
-/* The loader file format: given, else the destination's preferred one (measured,
- * bench/RESULTS.md): DuckDB reads jsonl fastest (dlt's is insert_values); Postgres loads
- * jsonl fastest too, as binary COPY (0.83 s for 1M rows, csv COPY 1.43 s, dlt's
- * insert_values 28-40 s); MotherDuck takes parquet, dlt's preferred there. */
+/* The loader file format: given, else the destination's preferred one (the first of its
+ * formats, load/destinations/registry.h). */
 static int set_file_format(dltc_pipeline *p, const char *given)
 {
-    int pg = strcmp(p->destination, "postgres") == 0;
-    int md = strcmp(p->destination, "motherduck") == 0;
-    /* MotherDuck: parquet, dlt's preferred format there (compact over the network) */
-    const char *fmt = given ? given : md ? "parquet" : "jsonl";
-    if (strcmp(fmt, "jsonl") && strcmp(fmt, "csv") && (pg || strcmp(fmt, "parquet")) &&
-        strcmp(fmt, "insert_values"))
-        return dltc__error_set(DLTC_EINVALID,
-                               "loader file format '%s' is not supported by %s (%s)", fmt,
-                               p->destination,
-                               pg ? "csv, jsonl, insert_values"
-                                  : "jsonl, parquet, csv, insert_values");
+    const char *fmt = given ? given : p->dest->formats[0];
+    if (!dltc__destination_takes_format(p->dest, fmt)) {
+        dltc_buf b = DLTC_BUF_INIT;
+        for (const char *const *f = p->dest->formats; *f; f++)
+            if (dltc__buf_printf(&b, "%s%s", b.len ? ", " : "", *f))
+                break;
+        int rc = dltc__error_set(DLTC_EINVALID,
+                                 "loader file format '%s' is not supported by %s (%s)", fmt,
+                                 p->destination, b.data ? b.data : "");
+        dltc__buf_free(&b);
+        return rc;
+    }
     return (p->file_format = dltc__strdup(fmt)) ? 0 : dltc__error_oom();
 }
 
@@ -161,13 +157,9 @@ int dltc_pipeline_open(dltc_pipeline **out, const char *name, const dltc_pipelin
         return dltc__error_set(DLTC_EINVALID,
                                "invalid pipeline name '%s': it must be a file name without "
                                "'.', '%%', '{', '}' or '/'", name ? name : "");
-    if (opts->destination && strcmp(opts->destination, "duckdb") &&
-        strcmp(opts->destination, "postgres") && strcmp(opts->destination, "motherduck") &&
-        strcmp(opts->destination, "filesystem"))
-        return dltc__error_set(DLTC_EINVALID,
-                               "unknown destination '%s' (available: duckdb, postgres, "
-                               "motherduck, filesystem)",
-                               opts->destination);
+    if (opts->destination && !dltc__destination_find(opts->destination))
+        return dltc__error_set(DLTC_EINVALID, "unknown destination '%s' (available: %s)",
+                               opts->destination, dltc__destination_names_text());
     int replace_strategy = 0;
     if (dltc__replace_strategy_parse(opts->replace_strategy, &replace_strategy))
         return dltc_error_last()->code;
@@ -243,11 +235,9 @@ int dltc_pipeline_open(dltc_pipeline **out, const char *name, const dltc_pipelin
         /* the destination: given, else the one of the state (dlt pipeline NAME … on a
          * postgres pipeline), else duckdb */
         const char *dest = opts->destination ? opts->destination : "duckdb";
-        if (!opts->destination && st->destination_name &&
-            (!strcmp(st->destination_name, "postgres") ||
-             !strcmp(st->destination_name, "motherduck") ||
-             !strcmp(st->destination_name, "filesystem")))
+        if (!opts->destination && dltc__destination_find(st->destination_name))
             dest = st->destination_name;
+        p->dest = dltc__destination_find(dest);
         if (!(p->destination = dltc__strdup(dest)))
             rc = dltc__error_oom();
         if (!rc)
@@ -583,82 +573,24 @@ static int info_add_package(dltc_pipeline *p, dltc_load_info *info, const dltc_l
     return 0;
 }
 
-/* A package loaded by the filesystem destination, into the meter at once: its rows and the
- * bytes of its files (now in completed_jobs). */
-static void fs_progress(dltc_pipeline *p, const char *load_id, const dltc_load_result *r)
+static int loaded(const dltc_load_result *r, void *ctx)
 {
-    uint64_t rows = 0;
-    for (size_t i = 0; i < r->ncounts; i++)
-        rows += r->counts[i].rows;
-    char *pkg = dltc__package_path(p->storage, DLTC_STAGE_LOADED, load_id);
-    char **jobs = NULL;
-    size_t nj = 0;
-    uint64_t bytes = 0;
-    if (pkg && dltc__package_jobs(p->storage, DLTC_STAGE_LOADED, load_id, DLTC_JOB_COMPLETED,
-                                  &jobs, &nj) == 0) {
-        dltc_buf b = DLTC_BUF_INIT;
-        for (size_t i = 0; i < nj; i++) {
-            struct stat st;
-            dltc__buf_clear(&b);
-            if (dltc__buf_printf(&b, "%s/completed_jobs/%s", pkg, jobs[i]) == 0 &&
-                stat(b.data, &st) == 0)
-                bytes += (uint64_t)st.st_size;
-        }
-        dltc__buf_free(&b);
-    }
-    dltc_error_clear();
-    dltc__progress_add(p->progress, DLTC_PROGRESS_LOAD, NULL, rows, nj, bytes);
-    dltc__strv_free(jobs, nj);
-    dltc__free(pkg);
+    dltc_pipeline *p = ((void **)ctx)[0];
+    dltc_load_info *info = ((void **)ctx)[1];
+    return info ? info_add_package(p, info, r) : 0;
+}
+
+static int ready(void *ctx)
+{
+    return dltc__pipeline_destination_ready(((void **)ctx)[0]);
 }
 
 int dltc__pipeline_load_pending(dltc_pipeline *p, dltc_load_info *info, dltc_load_early *early)
 {
-    char **ids = NULL;
-    size_t n = 0;
-    int rc = dltc__storage_list(p->storage, DLTC_STAGE_NORMALIZED, &ids, &n);
-    if (!rc && n)
-        rc = dltc__pipeline_destination_ready(p);
-    if (!rc && n && p->progress) { /* the overlap path may have begun it */
-        dltc__progress_begin(p->progress, DLTC_PROGRESS_LOAD);
-        for (size_t i = 0; i < n; i++) {
-            char *pkg = dltc__package_path(p->storage, DLTC_STAGE_NORMALIZED, ids[i]);
-            char **jobs = NULL;
-            size_t nj = 0;
-            if (pkg && dltc__package_jobs(p->storage, DLTC_STAGE_NORMALIZED, ids[i],
-                                          DLTC_JOB_NEW, &jobs, &nj) == 0)
-                dltc__progress_add_total(p->progress, DLTC_PROGRESS_LOAD,
-                                         jobs_bytes(pkg, jobs, nj));
-            dltc_error_clear();
-            dltc__strv_free(jobs, nj);
-            dltc__free(pkg);
-        }
-    }
-    for (size_t i = 0; i < n && !rc; i++) {
-        dltc_load_result r;
-        if (early && strcmp(ids[i], dltc__load_early_load_id(early)) == 0) {
-            rc = dltc__load_package_early(p->storage, ids[i], p->dataset, p->replace_strategy,
-                                          early, p->progress, &r);
-            early = NULL;
-        } else if (strcmp(p->destination, "filesystem") == 0) {
-            dltc_fs_options o;
-            dltc__pipeline_fs_options(p, &o);
-            rc = dltc__fs_load_package(p->storage, ids[i], &o, &r);
-            if (!rc && p->progress) /* per package: its files are written by filesystem.c */
-                fs_progress(p, ids[i], &r);
-        } else {
-            rc = dltc__load_package(p->storage, ids[i], p->destination, p->location, p->dataset,
-                                    p->replace_strategy, p->progress, &r);
-        }
-        if (!rc && info)
-            rc = info_add_package(p, info, &r);
-        dltc__load_result_clear(&r);
-        if (rc)
-            dltc__error_prefix("load of package %s: ", ids[i]);
-    }
-    if (n)
-        dltc__progress_end(p->progress, DLTC_PROGRESS_LOAD, rc != 0);
-    dltc__strv_free(ids, n);
-    dltc__load_early_free(early); /* not consumed: its package is gone, nothing of it stays */
-    return rc;
+    dltc_dest_target t;
+    dltc__pipeline_dest_target(p, &t);
+    void *ctx[2] = {p, info};
+    dltc_load_pending_options o = {p->storage, p->dest,  &t,     p->replace_strategy,
+                                   p->progress, ready,   loaded, ctx};
+    return dltc__load_pending(&o, early);
 }

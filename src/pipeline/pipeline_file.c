@@ -6,6 +6,7 @@
 #include "common/arena.h"
 #include "common/error.h"
 #include "formats/toml.h"
+#include "load/destinations/registry.h"
 #include "formats/json.h"
 #include "formats/yaml.h"
 #include "package/package.h"
@@ -34,8 +35,6 @@ static const char *const PIPELINE_KEYS[] = {"name", "destination", "dataset_name
                                             "pipelines_dir", "credentials",
                                             "loader_file_format", "replace_strategy",
                                             "progress", NULL};
-static const char *const DESTINATIONS[] = {"duckdb", "motherduck", "postgres", "filesystem",
-                                           NULL};
 
 static int check_tree(dltc_pipeline_file *f)
 {
@@ -56,7 +55,8 @@ static int check_tree(dltc_pipeline_file *f)
     if (!rc && (!f->name || !*f->name))
         rc = dltc__cfg_fail(&c, "name", "missing: the pipeline needs a name");
     if (!rc && !(rc = dltc__cfg_str(&c, pl, "destination", &f->destination)))
-        rc = dltc__cfg_one_of(&c, "destination", f->destination, DESTINATIONS);
+        rc = dltc__cfg_one_of(&c, "destination", f->destination,
+                              dltc__destination_names());
     if (!rc) rc = dltc__cfg_str(&c, pl, "dataset_name", &f->dataset);
     if (!rc) rc = dltc__cfg_str(&c, pl, "pipelines_dir", &f->pipelines_dir);
     if (!rc) rc = dltc__cfg_str(&c, pl, "credentials", &f->credentials);

@@ -5,6 +5,7 @@
 #include "dltc/pipeline.h"
 #include "common/buf.h"
 #include "load/destination.h"
+#include "load/destinations/registry.h"
 #include "load/loader.h"
 #include "normalize/normalizer_int.h"
 #include "package/package.h"
@@ -18,16 +19,15 @@ struct dltc_pipeline {
     char *pipelines_dir;
     char *working_dir;
     char *dataset;
-    char *destination;  /* "duckdb", "postgres" */
+    char *destination;  /* its name: "duckdb", "postgres", … */
+    const dltc_destination *dest; /* its entry (load/destinations/registry.h) */
+    void *dest_settings;          /* the entry's resolved settings (NULL: none) */
     char *location;     /* what the destination opens: DuckDB's absolute path, a libpq
                            connection string (may hold a password: never shown) */
     dltc_buf display;   /* the location as shown: duckdb:///path, postgresql://u:***@h/db */
     char *dest_error;   /* credentials not configured: the error, raised only when the
                            destination is needed (local commands work without them) */
     int dest_error_code;
-    char *fs_layout;    /* filesystem: destination.filesystem.layout (NULL: dlt's default) */
-    int fs_compression; /* filesystem: !normalize.data_writer.disable_compression */
-    int fs_max_state_files;
     char *file_format;  /* loader file format */
     uint64_t file_max_items; /* normalize.data_writer.file_max_items; 0 = no limit */
     int replace_strategy; /* dltc_replace_strategy (load/merge.h) */
@@ -91,9 +91,14 @@ char *dltc__data_dir(void);
 int dltc__pipeline_resolve_destination(dltc_pipeline *p, const char *credentials);
 /* 0 when the destination is configured; else its deferred error (missing credentials). */
 int dltc__pipeline_destination_ready(dltc_pipeline *p);
-/* The filesystem destination's options of this pipeline (strings lent from p). */
-struct dltc_fs_options_s;
-void dltc__pipeline_fs_options(dltc_pipeline *p, void *fs_options);
+/* Free what resolve set (location, display, settings, the deferred error). */
+void dltc__pipeline_destination_free(dltc_pipeline *p);
+/* What the destination's entry is told about this pipeline (strings lent from p). */
+void dltc__pipeline_dest_target(const dltc_pipeline *p, dltc_dest_target *t);
+/* 0 when the destination is a local database file that does not exist yet. */
+int dltc__pipeline_dest_exists(dltc_pipeline *p);
+/* Open the destination for `purpose`, creating a DuckDB file that does not exist. */
+int dltc__pipeline_dest_connect(dltc_pipeline *p, dltc_dest_purpose purpose, dltc_dest **out);
 /* The destination's checks of new table names, set on a schema the pipeline extracts into. */
 void dltc__pipeline_schema_checks(dltc_pipeline *p, dltc_schema *s);
 /* Open the destination; *out = NULL (and 0) when reading a DuckDB file that does not exist.

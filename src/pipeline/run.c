@@ -465,9 +465,7 @@ int dltc_pipeline_query(dltc_pipeline *p, const char *sql, dltc_rows **out)
     int rc = dltc__pipeline_destination_ready(p);
     if (rc)
         return rc;
-    rc = strcmp(p->destination, "filesystem") == 0
-                 ? dltc__pipeline_dest_open(p, DLTC_DEST_READ, &db)
-                 : dltc__dest_open(&db, p->destination, p->location, DLTC_DEST_READ);
+    rc = dltc__pipeline_dest_connect(p, DLTC_DEST_READ, &db);
     dltc_buf b = DLTC_BUF_INIT;
     if (!rc) {
         /* the dataset is the default schema (when it exists) */

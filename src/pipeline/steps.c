@@ -420,22 +420,21 @@ int dltc_pipeline_execute(dltc_pipeline *p, const char *sql, const dltc_value *p
 {
     if (out)
         *out = NULL;
-    if (strcmp(p->destination, "filesystem") == 0 && !out)
-        return dltc__error_set(DLTC_EINVALID, "the filesystem destination is read through "
-                               "views: statements are not persisted");
+    int is_sql = p->dest->caps & DLTC_DESTCAP_SQL;
+    if (!is_sql && !out)
+        return dltc__error_set(DLTC_EINVALID, "the %s destination is read through views: "
+                               "statements are not persisted", p->destination);
     int rc = dltc__pipeline_destination_ready(p);
     dltc_dest *db = NULL;
     if (!rc)
-        rc = strcmp(p->destination, "filesystem") == 0
-                 ? dltc__pipeline_dest_open(p, DLTC_DEST_READ, &db)
-                 : dltc__dest_open(&db, p->destination, p->location, DLTC_DEST_LOAD);
+        rc = dltc__pipeline_dest_connect(p, is_sql ? DLTC_DEST_LOAD : DLTC_DEST_READ, &db);
     if (!rc && !db)
         rc = dltc__error_set(DLTC_ENOTFOUND, "pipeline %s has no destination database yet",
                              p->name);
     dltc_buf b = DLTC_BUF_INIT;
     if (!rc) {
         /* the dataset is the default schema; created on first use, as dlt's sql_client */
-        if (strcmp(p->destination, "filesystem") != 0) {
+        if (is_sql) {
             rc = dltc__buf_puts(&b, "CREATE SCHEMA IF NOT EXISTS ");
             if (!rc)
                 rc = dltc__sql_ident(&b, p->dataset);

@@ -9,7 +9,6 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "dltc/schema.h"
-#include "load/filesystem.h"
 #include "load/sql.h"
 
 #include <stdio.h>
@@ -153,24 +152,24 @@ int dltc__pipeline_sync(dltc_pipeline *p, int force, int *restored)
     if (rrc)
         return rrc;
     /* never create a DuckDB file just to look */
-    if (strcmp(p->destination, "duckdb") == 0 && access(p->location, F_OK) != 0)
+    if (!dltc__pipeline_dest_exists(p))
         return force ? dltc__error_set(DLTC_ENOTFOUND, "%s: no such database", p->display.data)
                      : 0;
     dltc_dest *db = NULL;
-    int fs = strcmp(p->destination, "filesystem") == 0;
-    dltc_fs_options fso;
-    if (fs)
-        dltc__pipeline_fs_options(p, &fso);
-    /* a load connection: a DuckDB file another process loads into is waited for; the
-     * filesystem's state and schema files are read directly */
-    int rc = fs ? 0 : dltc__dest_open(&db, p->destination, p->location, DLTC_DEST_LOAD);
+    /* destinations without SQL (the filesystem) read their state and schema files
+     * themselves */
+    int files = p->dest->remote_state != NULL;
+    dltc_dest_target t;
+    dltc__pipeline_dest_target(p, &t);
+    /* a load connection: a DuckDB file another process loads into is waited for */
+    int rc = files ? 0 : dltc__pipeline_dest_connect(p, DLTC_DEST_LOAD, &db);
     if (rc)
         return rc;
     char *blob = NULL;
     dltc_state remote;
     dltc__state_init(&remote);
     if (!rc) {
-        rc = fs ? dltc__fs_remote_state(&blob, &fso) : remote_state(p, db, &blob);
+        rc = files ? p->dest->remote_state(&blob, &t) : remote_state(p, db, &blob);
         if (!rc && blob)
             rc = dltc__state_from_blob(&remote, blob, strlen(blob));
         if (rc)
@@ -204,7 +203,7 @@ int dltc__pipeline_sync(dltc_pipeline *p, int force, int *restored)
         if (!take && local_schema_exists(p, name))
             continue;
         dltc_schema *s = NULL;
-        rc = fs ? dltc__fs_remote_schema(&s, &fso, name) : remote_schema(p, db, name, &s);
+        rc = files ? p->dest->remote_schema(&s, &t, name) : remote_schema(p, db, name, &s);
         if (!rc && s)
             rc = dltc__pipeline_save_schema(p, s);
         if (!rc && s)

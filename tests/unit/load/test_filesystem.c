@@ -19,7 +19,7 @@
 #include "dltc/dltc.h"
 #include "formats/json.h"
 #include "load/destinations/duckdb.h"
-#include "load/filesystem.h"
+#include "load/destinations/filesystem/filesystem.h"
 #include "package/fsutil.h"
 #include "package/package.h"
 #include "schema/schema.h"

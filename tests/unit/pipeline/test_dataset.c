@@ -12,7 +12,7 @@
 #include "dltc/dltc.h"
 #include "common/alloc.h"
 #include "load/destination.h"
-#include "load/filesystem.h"
+#include "load/destinations/filesystem/filesystem.h"
 #include "pipeline/pipeline_impl.h"
 #include "testutil.h"
 
@@ -426,7 +426,9 @@ static void test_filesystem_dataset(void **state)
     dltc_dataset_free(ds);
     /* the locked connection itself, past the check */
     dltc_fs_options o;
-    dltc__pipeline_fs_options(p, &o);
+    dltc_dest_target t;
+    dltc__pipeline_dest_target(p, &t);
+    dltc__fs_target_options(&t, &o);
     char *root = NULL;
     assert_int_equal(dltc__fs_dataset_path(&root, &o), 0);
     dltc_dest *d = NULL;

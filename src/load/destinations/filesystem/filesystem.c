@@ -9,7 +9,7 @@
  * or overwrites (append) what a dead run left. The marker makes the package loaded; a rerun
  * that finds it only completes the package on disk. Readers that honour _dlt_loads (dlt's
  * dataset access, sync) never see a half-loaded package as loaded. */
-#include "load/filesystem.h"
+#include "load/destinations/filesystem/filesystem.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/compress.h"

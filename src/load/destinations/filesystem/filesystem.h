@@ -13,10 +13,11 @@
  * depend only on the package, so a rerun of a package that died before its marker
  * overwrites what the dead run wrote; a package whose marker exists is only completed on
  * disk. Not thread-safe per package; packages of different load ids may load at once. */
-#ifndef DLTC_LOAD_FILESYSTEM_H
-#define DLTC_LOAD_FILESYSTEM_H
+#ifndef DLTC_LOAD_DESTINATIONS_FILESYSTEM_H
+#define DLTC_LOAD_DESTINATIONS_FILESYSTEM_H
 
 #include "common/buf.h"
+#include "load/destinations/registry.h"
 #include "load/loader.h"
 #include "package/package.h"
 #include "schema/schema.h"
@@ -93,11 +94,14 @@ int dltc__fs_load_package(dltc_storage *st, const char *load_id, const dltc_fs_o
 int dltc__fs_remote_state(char **blob, const dltc_fs_options *o);
 int dltc__fs_remote_schema(dltc_schema **out, const dltc_fs_options *o, const char *schema_name);
 
-/* The dataset read back (filesystem_views.c): an in-memory DuckDB with a view per table over
+/* The dataset read back (views.c): an in-memory DuckDB with a view per table over
  * its jsonl/csv/parquet files (gzipped or not) in schema "<dataset>"; insert_values files are
  * not readable. dltc__dest_close frees it. */
 struct dltc_dest;
 int dltc__fs_views_open(struct dltc_dest **out, const dltc_fs_options *o);
+
+/* The options of a pipeline's filesystem destination (entry.c; strings lent from t). */
+void dltc__fs_target_options(const dltc_dest_target *t, dltc_fs_options *o);
 
 /* ---- exposed for the tests ---- */
 

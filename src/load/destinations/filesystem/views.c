@@ -2,7 +2,7 @@
  * in-memory DuckDB with one view per table over the table's data files (jsonl, csv, parquet,
  * gzipped or not), in a schema named after the dataset. `dlt pipeline NAME query`, info and
  * sync-free reads of a filesystem pipeline go through it. */
-#include "load/filesystem.h"
+#include "load/destinations/filesystem/filesystem.h"
 #include "load/destination.h"
 #include "load/sql.h"
 #include "common/alloc.h"
