@@ -2,8 +2,8 @@
 #ifndef DLTC_EXTRACT_H
 #define DLTC_EXTRACT_H
 
+#include "extract/state.h"
 #include "package/package.h"
-#include "pipeline/state.h"
 #include "schema/schema.h"
 
 typedef struct {

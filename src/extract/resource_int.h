@@ -3,8 +3,8 @@
 #define DLTC_EXTRACT_RESOURCE_INT_H
 
 #include "dltc/resource.h"
+#include "extract/state.h"
 #include "package/package.h"
-#include "pipeline/state.h"
 #include "schema/schema.h"
 
 /* Extract every selected resource of `src` into the one package `load_id` (checkpoints are

@@ -1,11 +1,9 @@
 /* The load step over the normalized packages (pending.h). */
 #include "load/pending.h"
 #include "common/alloc.h"
-#include "common/buf.h"
 #include "common/error.h"
 
 #include <string.h>
-#include <sys/stat.h>
 
 /* The bytes of a package's new job files: the load step's total in progress reports. */
 static uint64_t new_job_bytes(dltc_storage *st, const char *load_id)
@@ -15,17 +13,8 @@ static uint64_t new_job_bytes(dltc_storage *st, const char *load_id)
     size_t nj = 0;
     uint64_t total = 0;
     if (pkg && dltc__package_jobs(st, DLTC_STAGE_NORMALIZED, load_id, DLTC_JOB_NEW, &jobs,
-                                  &nj) == 0) {
-        dltc_buf b = DLTC_BUF_INIT;
-        for (size_t i = 0; i < nj; i++) {
-            struct stat sb;
-            dltc__buf_clear(&b);
-            if (dltc__buf_printf(&b, "%s/new_jobs/%s", pkg, jobs[i]) == 0 &&
-                stat(b.data, &sb) == 0)
-                total += (uint64_t)sb.st_size;
-        }
-        dltc__buf_free(&b);
-    }
+                                  &nj) == 0)
+        total = dltc__package_jobs_bytes(pkg, DLTC_JOB_NEW, jobs, nj);
     dltc_error_clear();
     dltc__strv_free(jobs, nj);
     dltc__free(pkg);

@@ -6,6 +6,7 @@
  * whatever follows it is idempotent clean-up that dltc__storage_open finishes. */
 #include "package/package.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -693,6 +694,23 @@ int dltc__package_jobs(dltc_storage *s, dltc_stage stage, const char *load_id,
     *files = v;
     *n = k;
     return 0;
+}
+
+uint64_t dltc__package_jobs_bytes(const char *pkg, dltc_job_state state, char *const *files,
+                                  size_t n)
+{
+    assert(state >= DLTC_JOB_NEW && state <= DLTC_JOB_FAILED);
+    uint64_t total = 0;
+    dltc_buf b = DLTC_BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        dltc__buf_clear(&b);
+        if (dltc__buf_printf(&b, "%s/%s/%s", pkg, job_folder(state), files[i]) == 0 &&
+            stat(b.data, &st) == 0)
+            total += (uint64_t)st.st_size;
+    }
+    dltc__buf_free(&b);
+    return total;
 }
 
 /* Paths of a job file in two job folders of a normalized package. */

@@ -68,6 +68,11 @@ int dltc__package_commit_normalize(dltc_storage *s, const char *load_id);
  * "<file>.exception" messages in failed_jobs are not jobs and are left out. */
 int dltc__package_jobs(dltc_storage *s, dltc_stage stage, const char *load_id,
                        dltc_job_state state, char ***files, size_t *n);
+/* The bytes of the job files `files` (names, as dltc__package_jobs gives them) in job state
+ * `state` of the package folder `pkg`: the totals of progress reports. A file that cannot be
+ * stat'ed counts 0; never fails. */
+uint64_t dltc__package_jobs_bytes(const char *pkg, dltc_job_state state, char *const *files,
+                                  size_t n);
 /* Move a job file of a normalized package between job states (atomic rename, folder fsync).
  * DLTC_ENOTFOUND if the package or the job is missing, DLTC_EINVALID if the target exists. */
 int dltc__package_job_move(dltc_storage *s, const char *load_id, const char *file,

@@ -3,15 +3,12 @@
 #include "pipeline/pipeline_impl.h"
 #include "dltc/config.h"
 #include "common/alloc.h"
-#include "common/crash.h"
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/progress.h"
 #include "common/time.h"
-#include "dltc/normalize.h"
-#include "formats/json.h"
 #include "load/pending.h"
-#include "normalize/normalizer_int.h"
+#include "normalize/package.h"
 #include "dltc/schema.h"
 #include "schema/naming.h"
 
@@ -354,158 +351,20 @@ int dltc__pipeline_save_schema(dltc_pipeline *p, dltc_schema *s)
 
 /* ---- normalize ---- */
 
-/* The bytes of the job files `jobs` in <pkg>/new_jobs (the totals of progress reports). */
-static uint64_t jobs_bytes(const char *pkg, char **jobs, size_t n)
-{
-    uint64_t total = 0;
-    dltc_buf b = DLTC_BUF_INIT;
-    for (size_t i = 0; i < n; i++) {
-        struct stat st;
-        dltc__buf_clear(&b);
-        if (dltc__buf_printf(&b, "%s/new_jobs/%s", pkg, jobs[i]) == 0 &&
-            stat(b.data, &st) == 0)
-            total += (uint64_t)st.st_size;
-    }
-    dltc__buf_free(&b);
-    return total;
-}
-
 int dltc__pipeline_normalize_one(dltc_pipeline *p, const char *load_id, uint64_t max_items,
                                  dltc_file_hook hook, void *ctx)
 {
-    char *src = dltc__package_path(p->storage, DLTC_STAGE_EXTRACTED, load_id);
-    char *dst = NULL, *text = NULL;
-    char **jobs = NULL;
-    size_t njobs = 0, len = 0;
+    dltc_normalize_package_options o = DLTC_NORMALIZE_PACKAGE_OPTIONS_INIT;
+    o.file_format = p->file_format;
+    o.max_items = max_items;
+    o.hook = hook;
+    o.ctx = ctx;
+    o.progress = p->progress;
     dltc_schema *s = NULL;
-    dltc_buf path = DLTC_BUF_INIT;
-    int rc = src ? 0 : dltc__error_oom();
+    int rc = dltc__normalize_package(&s, p->storage, load_id, &o);
     if (!rc)
-        rc = dltc__package_begin_normalize(p->storage, load_id, &dst);
-    if (!rc)
-        rc = dltc__buf_printf(&path, "%s/schema.json", src);
-    if (!rc)
-        rc = dltc__read_file(path.data, &text, &len);
-    if (!rc)
-        rc = dltc_schema_import(&s, text, len);
-    if (!rc)
-        rc = dltc__package_jobs(p->storage, DLTC_STAGE_EXTRACTED, load_id, DLTC_JOB_NEW, &jobs,
-                                &njobs);
-    /* the inputs the jobs were copied from, for error messages */
-    char *pstate = NULL;
-    size_t pslen = 0;
-    dltc_arena psa;
-    dltc__arena_init(&psa, 4096);
-    const dltc_value *sources = NULL;
-    if (!rc) {
-        dltc_buf pp = DLTC_BUF_INIT;
-        dltc_value *doc;
-        dltc_json_error jerr;
-        if (dltc__buf_printf(&pp, "%s/load_package_state.json", src) == 0 &&
-            dltc__read_file(pp.data, &pstate, &pslen) == 0 &&
-            dltc__json_parse(&psa, pstate, pslen, 16, &doc, &jerr) == 0 &&
-            doc->type == DLTC_TYPE_OBJECT)
-            sources = dltc_object_get(doc, "job_sources");
-        dltc_error_clear();
-        dltc__buf_free(&pp);
-    }
-    if (!rc && p->progress)
-        dltc__progress_add_total(p->progress, DLTC_PROGRESS_NORMALIZE,
-                                 jobs_bytes(src, jobs, njobs));
-    dltc__crash_point("normalize:start");
-    for (size_t i = 0; i < njobs && !rc; i++) {
-        const char *dot = strchr(jobs[i], '.');
-        char *table = dltc__strndup(jobs[i], dot ? (size_t)(dot - jobs[i]) : strlen(jobs[i]));
-        dltc_buf out = DLTC_BUF_INIT, in = DLTC_BUF_INIT;
-        dltc_normalizer *n = NULL;
-        dltc_normalize_options o = DLTC_NORMALIZE_OPTIONS_INIT;
-        rc = table ? 0 : dltc__error_oom();
-        if (!rc)
-            rc = dltc__buf_printf(&out, "%s/new_jobs", dst);
-        if (!rc)
-            rc = dltc__buf_printf(&in, "%s/new_jobs/%s", src, jobs[i]);
-        if (!rc) {
-            o.table_name = table;
-            o.out_dir = out.data;
-            o.load_id = load_id;
-            o.file_format = p->file_format;
-            o.file_name_layout = "{table_name}.{file_id}.0.{ext}";
-            rc = dltc_normalizer_new(&n, s, &o);
-        }
-        const dltc_value *from = sources && sources->type == DLTC_TYPE_OBJECT
-                                     ? dltc_object_get(sources, jobs[i]) : NULL;
-        if (!rc) {
-            const char *ext = strrchr(jobs[i], '.');
-            dltc__normalizer_set_typed(n, ext && strcmp(ext, ".typed-jsonl") == 0);
-            dltc__normalizer_set_rotation(n, max_items, hook, ctx);
-            dltc__normalizer_set_progress(n, p->progress);
-        }
-        if (!rc)
-            rc = dltc__normalizer_feed_file_named(
-                n, in.data, from && from->type == DLTC_TYPE_STRING ? from->u.s : NULL);
-        if (!rc)
-            rc = dltc_normalizer_finish(n);
-        if (!rc)
-            dltc__progress_add(p->progress, DLTC_PROGRESS_NORMALIZE, NULL, 0, 1, 0);
-        dltc_normalizer_free(n);
-        dltc__free(table);
-        dltc__buf_free(&out);
-        dltc__buf_free(&in);
-        if (i == 0)
-            dltc__crash_point("normalize:after-first-job");
-    }
-    /* the package carries its schema and what changed in it */
-    char *doc = NULL;
-    if (!rc)
-        rc = dltc_schema_export(&doc, s, DLTC_SCHEMA_JSON, 0);
-    if (!rc) {
-        dltc__buf_clear(&path);
-        rc = dltc__buf_printf(&path, "%s/schema.json", dst);
-    }
-    if (!rc)
-        rc = dltc__write_file_atomic(path.data, doc, strlen(doc));
-    dltc_free(doc);
-    if (!rc) {
-        dltc_buf upd = DLTC_BUF_INIT;
-        rc = dltc__schema_updates_json(s, &upd);
-        dltc__buf_clear(&path);
-        if (!rc)
-            rc = dltc__buf_printf(&path, "%s/schema_updates.json", dst);
-        if (!rc)
-            rc = dltc__write_file_atomic(path.data, upd.data ? upd.data : "{}",
-                                         upd.data ? upd.len : 2);
-        dltc__buf_free(&upd);
-    }
-    if (!rc) { /* the package state travels with the package */
-        char *st = NULL;
-        size_t sl = 0;
-        dltc__buf_clear(&path);
-        rc = dltc__buf_printf(&path, "%s/load_package_state.json", src);
-        if (!rc && dltc__read_file(path.data, &st, &sl) == 0) {
-            dltc__buf_clear(&path);
-            rc = dltc__buf_printf(&path, "%s/load_package_state.json", dst);
-            if (!rc)
-                rc = dltc__write_file_atomic(path.data, st, sl);
-        }
-        dltc__free(st);
-    }
-    dltc__crash_point("normalize:after-package-files");
-    dltc__crash_point("normalize:before-commit");
-    if (!rc)
-        rc = dltc__package_commit_normalize(p->storage, load_id);
-    dltc__crash_point("normalize:after-commit");
-    if (!rc) {
-        dltc__schema_commit_updates(s);
         rc = dltc__pipeline_save_schema(p, s);
-    }
     dltc_schema_free(s);
-    dltc__strv_free(jobs, njobs);
-    dltc__arena_free(&psa);
-    dltc__free(pstate);
-    dltc__free(text);
-    dltc__free(src);
-    dltc__free(dst);
-    dltc__buf_free(&path);
     return rc;
 }
 

@@ -4,12 +4,12 @@
 
 #include "dltc/pipeline.h"
 #include "common/buf.h"
+#include "extract/state.h"
 #include "load/destination.h"
 #include "load/destinations/registry.h"
 #include "load/loader.h"
 #include "normalize/normalizer_int.h"
 #include "package/package.h"
-#include "pipeline/state.h"
 #include "schema/schema.h"
 
 #include <stdint.h>
@@ -110,8 +110,9 @@ int dltc__pipeline_has_trace(dltc_pipeline *p);
 
 /* Steps (each also runs alone). */
 int dltc__pipeline_normalize_pending(dltc_pipeline *p, size_t *count);
-/* Normalize one extracted package, `max_items` rows per file (0: no limit), reporting
- * completed files to `hook` (may be NULL; normalize/normalizer_int.h). */
+/* Normalize one extracted package (normalize/package.h), `max_items` rows per file (0: no
+ * limit), reporting completed files to `hook` (may be NULL; normalize/normalizer_int.h), and
+ * save its schema as the pipeline's. */
 int dltc__pipeline_normalize_one(dltc_pipeline *p, const char *load_id, uint64_t max_items,
                                  dltc_file_hook hook, void *ctx);
 /* dltc__pipeline_normalize_pending that, when it can (overlap.c), loads the package's

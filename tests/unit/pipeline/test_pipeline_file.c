@@ -116,7 +116,7 @@ static void structure_errors(void **state)
                  "type = \"filesystem\"\n",
                  "toml",
                  "p.toml:3: pipeline.destination: unknown value \"bigquery\" (duckdb, "
-                 "motherduck, postgres, filesystem)");
+                 "postgres, motherduck, filesystem)");
     expect_error("pipeline: {name: x}\nsources:\n  - type: filesystem\n  - name: b\n", "yaml",
                  "p.toml:4: sources[1]: needs \"type\": rest_api, sql_database or filesystem");
     expect_error("pipeline: {name: x}\nsources:\n  - type: filesystem\n  - type: filesystem\n",

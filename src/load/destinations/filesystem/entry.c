@@ -9,7 +9,6 @@
 #include "package/fsutil.h"
 
 #include <string.h>
-#include <sys/stat.h>
 
 typedef struct {
     char *layout;        /* destination.filesystem.layout (NULL: dlt's default) */
@@ -141,17 +140,8 @@ static void package_progress(dltc_storage *st, const char *load_id, const dltc_l
     size_t nj = 0;
     uint64_t bytes = 0;
     if (pkg && dltc__package_jobs(st, DLTC_STAGE_LOADED, load_id, DLTC_JOB_COMPLETED, &jobs,
-                                  &nj) == 0) {
-        dltc_buf b = DLTC_BUF_INIT;
-        for (size_t i = 0; i < nj; i++) {
-            struct stat sb;
-            dltc__buf_clear(&b);
-            if (dltc__buf_printf(&b, "%s/completed_jobs/%s", pkg, jobs[i]) == 0 &&
-                stat(b.data, &sb) == 0)
-                bytes += (uint64_t)sb.st_size;
-        }
-        dltc__buf_free(&b);
-    }
+                                  &nj) == 0)
+        bytes = dltc__package_jobs_bytes(pkg, DLTC_JOB_COMPLETED, jobs, nj);
     dltc_error_clear();
     dltc__progress_add(pg, DLTC_PROGRESS_LOAD, NULL, rows, nj, bytes);
     dltc__strv_free(jobs, nj);

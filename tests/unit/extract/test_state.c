@@ -5,7 +5,7 @@
 #include <cmocka.h>
 
 #include "common/alloc.h"
-#include "pipeline/state.h"
+#include "extract/state.h"
 #include "testutil.h"
 
 static void fill(dltc_state *st)

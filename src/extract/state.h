@@ -1,7 +1,7 @@
 /* Pipeline state (dlt-core §7): state.json in the working dir, its version hash, and the
  * compressed blob committed to the destination's _dlt_pipeline_state table. */
-#ifndef DLTC_PIPELINE_STATE_H
-#define DLTC_PIPELINE_STATE_H
+#ifndef DLTC_EXTRACT_STATE_H
+#define DLTC_EXTRACT_STATE_H
 
 #include "common/arena.h"
 #include "common/buf.h"

@@ -1,6 +1,6 @@
 /* Pipeline state. The version hash is dlt's: base64(SHA3-256(typed JSON with sorted keys of
  * the state without _local, _state_version, _state_engine_version, _version_hash)). */
-#include "pipeline/state.h"
+#include "extract/state.h"
 #include "common/alloc.h"
 #include "common/arena.h"
 #include "common/compress.h"
