@@ -1,6 +1,7 @@
 /* The Postgres client beyond the dltc_dest table, for readers (the sql_database source):
  * a `COPY … TO STDOUT` streamed message by message, and string literals escaped by libpq.
- * destinations/postgres.c stays the only includer of libpq-fe.h; a connection comes from
+ * destinations/postgres/ (through its private pg_int.h) stays the only includer of
+ * libpq-fe.h; the functions are in postgres/copy.c. A connection comes from
  * dltc__postgres_open (load/destination.h) and is closed with dltc__dest_close.
  *
  * While a COPY runs, the connection does nothing else: exec, query and load_file must not
