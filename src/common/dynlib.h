@@ -1,5 +1,5 @@
-/* Outside libraries loaded on first use (dlopen), not linked: the wrappers (curl.c, postgres.c,
- * sqlite.c, mhd.c) list their functions once in an X-macro and load them here. Commands that
+/* Outside libraries loaded on first use (dlopen), not linked: the wrappers (curl.c,
+ * postgres/libpq.c, sqlite.c, mhd.c) list their functions once in an X-macro and load them here. Commands that
  * never need a library do not pay its relocations, and libdltc has no hard dependency on it. */
 #ifndef DLTC_COMMON_DYNLIB_H
 #define DLTC_COMMON_DYNLIB_H

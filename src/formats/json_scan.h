@@ -1,5 +1,5 @@
 /* String scanning shared by the JSON reader and the Postgres loader's jsonl scanner
- * (load/destinations/postgres.c), so both read a string the same way. */
+ * (load/destinations/postgres/jsonl_scan.c), so both read a string the same way. */
 #ifndef DLTC_FORMATS_JSON_SCAN_H
 #define DLTC_FORMATS_JSON_SCAN_H
 

@@ -1,5 +1,5 @@
 /* A destination's client connection, as the loader, sync, info and drop use it: DuckDB (and
- * MotherDuck through DuckDB) in destinations/duckdb.c, Postgres in destinations/postgres.c,
+ * MotherDuck through DuckDB) in destinations/duckdb.c, Postgres in destinations/postgres/,
  * the filesystem's read-only views in destinations/filesystem/views.c. Each implementation
  * is the only includer of its library's header. Which destinations exist, and how each is
  * resolved, opened and loaded, is the registry (destinations/registry.h). */
@@ -108,7 +108,7 @@ static inline dltc_sql_dialect dltc__dest_dialect(const dltc_dest *d)
 /* *yes = 1 when "dataset"."table" exists (destinations/registry.c). */
 int dltc__dest_table_exists(dltc_dest *d, const char *dataset, const char *table, int *yes);
 
-/* The Postgres client (destinations/postgres.c): libpq, loaded on first use. */
+/* The Postgres client (destinations/postgres/conn.c): libpq, loaded on first use. */
 int dltc__postgres_open(dltc_dest **out, const char *conninfo, dltc_dest_purpose purpose);
 /* The DuckDB client as a destination (destinations/duckdb.c). */
 int dltc__duckdb_dest_open(dltc_dest **out, const char *path, dltc_dest_purpose purpose);

@@ -1,7 +1,7 @@
 /* The interface between the sql_database source (sql_database.c: hints, pages, dlt's
  * incremental WHERE) and the databases it reads: a table of functions per backend. SQLite
  * (in sql_database.c, over sources/sqlite.c) steps rows and binds parameters; Postgres
- * (sql_postgres.c, over load/destinations/postgres.c) reads whole pages from a COPY and
+ * (sql_postgres.c, over load/destinations/postgres/) reads whole pages from a COPY and
  * writes cursor values as escaped literals (COPY takes no parameters).
  *
  * Errors: the backend sets the last error with the database's words and no context; the

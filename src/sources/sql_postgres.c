@@ -1,5 +1,5 @@
 /* Postgres for the sql_database source (sources/sql_backend.h), over the libpq client of
- * load/destinations/postgres.c (the only includer of libpq-fe.h).
+ * load/destinations/postgres/ (pg_int.h, the only includer of libpq-fe.h).
  *
  * Reflection reads pg_catalog: the tables of a schema (plus views and materialized views
  * when asked; partitions are read through their parent), then a table's columns with

@@ -1,5 +1,6 @@
 /* The Postgres destination's entry (registry.h): the libpq connection string from the
- * options or config as dlt resolves PostgresCredentials. The client is postgres.c. */
+ * options or config as dlt resolves PostgresCredentials. The client is the rest of this
+ * folder. */
 #include "load/destinations/registry.h"
 #include "formats/value.h"
 #include "common/alloc.h"
