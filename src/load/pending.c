@@ -5,22 +5,6 @@
 
 #include <string.h>
 
-/* The bytes of a package's new job files: the load step's total in progress reports. */
-static uint64_t new_job_bytes(dltc_storage *st, const char *load_id)
-{
-    char *pkg = dltc__package_path(st, DLTC_STAGE_NORMALIZED, load_id);
-    char **jobs = NULL;
-    size_t nj = 0;
-    uint64_t total = 0;
-    if (pkg && dltc__package_jobs(st, DLTC_STAGE_NORMALIZED, load_id, DLTC_JOB_NEW, &jobs,
-                                  &nj) == 0)
-        total = dltc__package_jobs_bytes(pkg, DLTC_JOB_NEW, jobs, nj);
-    dltc_error_clear();
-    dltc__strv_free(jobs, nj);
-    dltc__free(pkg);
-    return total;
-}
-
 int dltc__load_pending(const dltc_load_pending_options *o, dltc_load_early *early)
 {
     char **ids = NULL;
@@ -30,9 +14,13 @@ int dltc__load_pending(const dltc_load_pending_options *o, dltc_load_early *earl
         rc = o->ready(o->ctx);
     if (!rc && n && o->progress) { /* the overlap path may have begun it */
         dltc__progress_begin(o->progress, DLTC_PROGRESS_LOAD);
-        for (size_t i = 0; i < n; i++)
-            dltc__progress_add_total(o->progress, DLTC_PROGRESS_LOAD,
-                                     new_job_bytes(o->storage, ids[i]));
+        for (size_t i = 0; i < n; i++) {
+            size_t nj = 0;
+            uint64_t bytes = 0;
+            dltc__package_jobs_total(o->storage, DLTC_STAGE_NORMALIZED, ids[i], DLTC_JOB_NEW,
+                                     &nj, &bytes);
+            dltc__progress_add_total(o->progress, DLTC_PROGRESS_LOAD, bytes);
+        }
     }
     for (size_t i = 0; i < n && !rc; i++) {
         dltc_load_result r;

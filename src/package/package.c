@@ -713,6 +713,21 @@ uint64_t dltc__package_jobs_bytes(const char *pkg, dltc_job_state state, char *c
     return total;
 }
 
+void dltc__package_jobs_total(dltc_storage *s, dltc_stage stage, const char *load_id,
+                              dltc_job_state state, size_t *njobs, uint64_t *bytes)
+{
+    char *pkg = dltc__package_path(s, stage, load_id);
+    char **jobs = NULL;
+    size_t n = 0;
+    *bytes = 0;
+    if (pkg && dltc__package_jobs(s, stage, load_id, state, &jobs, &n) == 0)
+        *bytes = dltc__package_jobs_bytes(pkg, state, jobs, n);
+    dltc_error_clear();
+    *njobs = n;
+    dltc__strv_free(jobs, n);
+    dltc__free(pkg);
+}
+
 /* Paths of a job file in two job folders of a normalized package. */
 static int job_paths(dltc_storage *s, const char *load_id, const char *file, dltc_job_state from,
                      dltc_job_state to, char **src, char **dst)

@@ -73,6 +73,10 @@ int dltc__package_jobs(dltc_storage *s, dltc_stage stage, const char *load_id,
  * stat'ed counts 0; never fails. */
 uint64_t dltc__package_jobs_bytes(const char *pkg, dltc_job_state state, char *const *files,
                                   size_t n);
+/* How many jobs package `load_id` has in `stage` and job state `state`, and their bytes (the
+ * totals of progress reports); 0 and 0 when they cannot be listed. Never fails. */
+void dltc__package_jobs_total(dltc_storage *s, dltc_stage stage, const char *load_id,
+                              dltc_job_state state, size_t *njobs, uint64_t *bytes);
 /* Move a job file of a normalized package between job states (atomic rename, folder fsync).
  * DLTC_ENOTFOUND if the package or the job is missing, DLTC_EINVALID if the target exists. */
 int dltc__package_job_move(dltc_storage *s, const char *load_id, const char *file,

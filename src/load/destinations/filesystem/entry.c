@@ -135,17 +135,10 @@ static void package_progress(dltc_storage *st, const char *load_id, const dltc_l
     uint64_t rows = 0;
     for (size_t i = 0; i < r->ncounts; i++)
         rows += r->counts[i].rows;
-    char *pkg = dltc__package_path(st, DLTC_STAGE_LOADED, load_id);
-    char **jobs = NULL;
     size_t nj = 0;
     uint64_t bytes = 0;
-    if (pkg && dltc__package_jobs(st, DLTC_STAGE_LOADED, load_id, DLTC_JOB_COMPLETED, &jobs,
-                                  &nj) == 0)
-        bytes = dltc__package_jobs_bytes(pkg, DLTC_JOB_COMPLETED, jobs, nj);
-    dltc_error_clear();
+    dltc__package_jobs_total(st, DLTC_STAGE_LOADED, load_id, DLTC_JOB_COMPLETED, &nj, &bytes);
     dltc__progress_add(pg, DLTC_PROGRESS_LOAD, NULL, rows, nj, bytes);
-    dltc__strv_free(jobs, nj);
-    dltc__free(pkg);
 }
 
 static int load_package(dltc_storage *st, const char *load_id, const dltc_dest_target *t,
