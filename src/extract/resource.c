@@ -309,6 +309,7 @@ typedef struct {
     char *path;  /* the job file, for errors */
     int fd;
     dltc_buf buf;
+    uint64_t written; /* bytes flushed to fd */
 } job_out;
 
 /* One resource during an extract run. */
@@ -361,8 +362,15 @@ static int flush_job(job_out *j)
             return dltc__error_set(DLTC_EIO, "%s: write failed: %s", j->path, strerror(errno));
         off += (size_t)n;
     }
+    j->written += j->buf.len;
     dltc__buf_clear(&j->buf);
     return 0;
+}
+
+static int flush_job_cb(void *ctx, dltc_buf *b)
+{
+    (void)b;
+    return flush_job(ctx);
 }
 
 static int table_of(dltc_resource *r, const dltc_value *item, const char **out)
@@ -443,11 +451,13 @@ static int write_item(xctx *x, dltc_resource *r, const dltc_value *item)
             return rc;
     }
     x->items++;
-    size_t len0 = j->buf.len;
-    if ((rc = dltc__typed_json_write(&j->buf, item)) || (rc = dltc__buf_putc(&j->buf, '\n')))
+    uint64_t at0 = j->written + j->buf.len;
+    /* an item's deferred lists (yield_file) are written as they are read, flushed on the way */
+    if ((rc = dltc__typed_json_write_stream(&j->buf, item, 256u << 10, flush_job_cb, j)) ||
+        (rc = dltc__buf_putc(&j->buf, '\n')))
         return rc;
     if (x->pg) {
-        x->pg_bytes += j->buf.len - len0;
+        x->pg_bytes += j->written + j->buf.len - at0;
         if (++x->pg_items >= DLTC__PROGRESS_EVERY)
             progress_count(x, r->name);
     }
@@ -597,11 +607,27 @@ static void file_list_free(void *p)
  * size is read in bounded memory. */
 #define FILE_BATCH_ITEMS 4096
 
+/* Nothing but the package file sees the resource's items whole: no map or filter step, cursor,
+ * table-name function or transformer. Then a big item's big lists need not be parsed with
+ * it (formats/json.h, defer_bytes): they are copied into the package as they are read. */
+static int items_only_written(const xctx *x, const res_run *rr)
+{
+    const dltc_resource *r = rr->r;
+    if (r->nsteps || rr->inc || r->o.table_name_fn)
+        return 0;
+    for (size_t i = 0; i < x->src->n; i++)
+        if (x->rr[i].r->parent == r && x->rr[i].active)
+            return 0;
+    return 1;
+}
+
 static int yield_file(dltc_yield *y, const char *path)
 {
     if (yield_closed(y))
         return 0;
     dltc_json_reader_options ro = DLTC_JSON_READER_OPTIONS_INIT;
+    if (items_only_written(y->x, y->rr))
+        ro.defer_bytes = DLTC_JSON_DEFER_BYTES;
     dltc_json_reader *rd;
     int rc = dltc__json_reader_open_file(&rd, path, &ro);
     if (rc)
@@ -615,6 +641,8 @@ static int yield_file(dltc_yield *y, const char *path)
         if ((rc = deliver(y->x, y->rr, item, y->doc)))
             break;
         ours = 0;
+        if ((rc = dltc__json_reader_check_deferred(rd))) /* names file, line and column */
+            break;
         if (++batch == FILE_BATCH_ITEMS) {
             if (y->rr->inc && (rc = dltc__incr_flush(y->rr->inc)))
                 break;
@@ -626,6 +654,10 @@ static int yield_file(dltc_yield *y, const char *path)
             }
         }
     }
+    if (ours && rc && rc != DLTC_ITEROVER &&
+        strncmp(dltc_error_last()->message, dltc__json_reader_name(rd),
+                strlen(dltc__json_reader_name(rd))) == 0)
+        ours = 0; /* from a deferred list: the reader named the place */
     if (rc && rc != DLTC_ITEROVER && ours)
         dltc__error_prefix("%s:%llu: ", strcmp(path, "-") ? path : "<stdin>",
                            (unsigned long long)dltc__json_reader_item_line(rd));

@@ -36,9 +36,19 @@ typedef struct {
     uint32_t max_depth;      /* nesting limit, default 512 */
     size_t max_item_bytes;   /* largest single item, default 256 MiB */
     size_t chunk_size;       /* read size, default 1 MiB */
+    size_t defer_bytes;      /* 0: off (the default). Else, in an item larger than one chunk,
+                                an array nested in it (not the item itself) whose text passes
+                                this many bytes, or that is open when the item's own text
+                                passes 16 times as many, is not parsed: it comes as a
+                                DLTC_VF_DEFERRED array whose elements are read later, one at a
+                                time, with dltc__json_deferred_open. The item's memory stays
+                                bounded whatever its size; deferred arrays do not count
+                                against max_item_bytes. */
 } dltc_json_reader_options;
 
-#define DLTC_JSON_READER_OPTIONS_INIT {512, 256u << 20, 1u << 20}
+#define DLTC_JSON_READER_OPTIONS_INIT {512, 256u << 20, 1u << 20, 0}
+/* The normalizer's defer_bytes. */
+#define DLTC_JSON_DEFER_BYTES (1u << 20)
 
 typedef struct {
     int code;          /* DLTC_EPARSE, DLTC_ELIMIT, DLTC_EIO */
@@ -71,6 +81,21 @@ uint64_t dltc__json_reader_item_line(const dltc_json_reader *r);
 /* Bytes of the input read so far (after the last returned item; progress reports). */
 uint64_t dltc__json_reader_offset(const dltc_json_reader *r);
 void dltc__json_reader_free(dltc_json_reader *r);
+
+/* Deferred arrays (defer_bytes). Their text is read again from the input file (by offset),
+ * from memory input, or, for a pipe, from an unlinked spill file the reader writes while it
+ * skips them. Each is valid while its item is.
+ * - dltc__json_deferred_open: a reader of the array's elements, each an item (deferring in
+ *   turn), errors positioned in the whole input; the caller frees it before the next item.
+ * - dltc__json_deferred_parse: the whole array, copied into `arena` (no deferral): for
+ *   values that must be whole (a JSON column); memory grows with the array.
+ * - dltc__json_reader_check_deferred: parse every deferred array of the current item that
+ *   neither of the two looked at, so that invalid text in it is reported all the same. */
+int dltc__json_deferred_open(dltc_json_reader **out, const dltc_value *arr);
+int dltc__json_deferred_parse(dltc_arena *arena, const dltc_value *arr, dltc_value **out);
+int dltc__json_reader_check_deferred(dltc_json_reader *r);
+/* The name given at open (messages start with it). */
+const char *dltc__json_reader_name(const dltc_json_reader *r);
 
 /* Parse one complete document from memory (trailing whitespace only; a top-level array is
  * one value here). max_depth 0 means 512. `err` may be NULL; its reason is kept per thread

@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PAD 64             /* spare bytes after the data: the sentinel and 16-byte loads */
@@ -80,6 +81,27 @@ double dltc__json_strtod(const char *s, char **end)
 
 /* ---- the parser ---- */
 
+/* A deferred array of a big item (defer_bytes): where its text is, in the input and in the
+ * source it is read again from. */
+struct dltc_json_deferred {
+    dltc_json_reader *owner;
+    uint64_t start, end;               /* input offsets of its '[' and one past its ']' */
+    uint64_t line, line_start;         /* at the '[' */
+    uint64_t end_line, end_line_start; /* after the ']' */
+    int64_t delta;                     /* source offset - input offset */
+    int fd;                            /* the source: a file (or the spill file), or -1 */
+    const char *mem;                   /* memory (fd -1), at source offset 0 */
+    size_t cpos;                       /* its marker's position in the compact text */
+    uint32_t depth;                    /* containers around its elements in the item */
+    uint64_t root_line, root_col;      /* where the item it is in starts */
+    int used;                          /* opened or parsed */
+};
+typedef struct dltc_json_deferred dltc_json_deferred;
+
+/* In a big item's compact text a deferred array is 0x01 and its index in 8 hex digits: a
+ * byte that JSON text cannot hold outside strings, checked against the recorded position. */
+#define MARKER_LEN 9
+
 typedef struct {
     uint32_t start; /* first element/member of this container on its stack */
     uint8_t is_obj;
@@ -110,6 +132,12 @@ typedef struct {
     dltc_arena *arena;
     stacks *st;
     int insitu; /* strings without escapes and number texts may point into the data */
+    /* a big item's compact text: deferred arrays are markers, and input offsets are
+     * base + (position in data) + shift, shift growing at each marker */
+    uint64_t shift;
+    uint32_t depth_base; /* a deferred array's elements: the nesting around them */
+    const dltc_json_deferred *defs;
+    size_t ndefs;
     size_t arena_limit; /* the caller's arena limit that `arena` stands in for, or 0 */
     /* error */
     int err_code;
@@ -193,12 +221,27 @@ static inline void *take(parser *c, size_t n)
     return dltc__arena_alloc(a, n);
 }
 
+/* The deferred array whose marker is at p, or NULL. */
+static const dltc_json_deferred *marker_at(const parser *c, const unsigned char *p)
+{
+    size_t idx = 0;
+    for (int i = 1; i < MARKER_LEN; i++) {
+        unsigned h = hex_tab[p[i]];
+        if (!h)
+            return NULL;
+        idx = idx * 16 + (h - 1);
+    }
+    if (idx >= c->ndefs || c->defs[idx].cpos != (size_t)(p - c->data))
+        return NULL;
+    return &c->defs[idx];
+}
+
 #define SKIP_WS(p)                                                                            \
     do {                                                                                      \
         while (ws_tab[*(p)]) {                                                                \
             if (*(p) == '\n') {                                                               \
                 c->line++;                                                                    \
-                c->line_start = c->base + (uint64_t)((p) + 1 - c->data);                      \
+                c->line_start = c->base + (uint64_t)((p) + 1 - c->data) + c->shift;           \
             }                                                                                 \
             (p)++;                                                                            \
         }                                                                                     \
@@ -739,7 +782,7 @@ value:
     }
     case '{':
     case '[': {
-        if (depth >= c->max_depth)
+        if (depth + c->depth_base >= c->max_depth)
             return failf(c, p, DLTC_ELIMIT, "nesting deeper than %u", c->max_depth);
         if (depth == st->cap_frames && grow((void **)&st->frames, &st->cap_frames, sizeof(frame)))
             return fail_alloc(c, p);
@@ -793,7 +836,21 @@ value:
     case 'N':
     case 'I':
         return non_finite(c, p, p);
-    default:
+    default: {
+        const dltc_json_deferred *d;
+        if (*p == 0x01 && c->ndefs && (d = marker_at(c, p)) != NULL) {
+            dltc__value_set_type(&v, DLTC_TYPE_ARRAY);
+            v.flags = DLTC_VF_DEFERRED;
+            v.u.deferred = d;
+            c->shift += d->end - d->start - MARKER_LEN;
+            if (d->end_line != d->line) {
+                c->line += d->end_line - d->line;
+                c->line_start = d->end_line_start;
+            }
+            p += MARKER_LEN;
+            break;
+        }
+    }
         if (depth == 0)
             return bad_char(c, p, NULL, "unexpected end of input");
         return bad_char(c, p, NULL,
@@ -903,21 +960,30 @@ static void stacks_free(stacks *st)
 /* Line and column of a position inside the current item (error reporting only). */
 static void locate(const parser *c, const unsigned char *at, uint64_t *line, uint64_t *col)
 {
-    uint64_t off = c->base + (uint64_t)(at - c->data);
+    uint64_t off = c->base + (uint64_t)(at - c->data) + c->shift;
     if (off >= c->line_start) {
         *line = c->line;
         *col = off - c->line_start + 1;
         return;
     }
     /* before the current line (a trailing comma, an unterminated string): count back */
-    uint64_t l = c->item_line, ls = c->item_line_start;
-    for (const unsigned char *q = c->item; q < at; q++)
+    uint64_t l = c->item_line, ls = c->item_line_start, shift = 0;
+    off = c->base + (uint64_t)(at - c->data);
+    for (const unsigned char *q = c->item; q < at; q++) {
+        const dltc_json_deferred *d;
         if (*q == '\n') {
             l++;
-            ls = c->base + (uint64_t)(q + 1 - c->data);
+            ls = c->base + (uint64_t)(q + 1 - c->data) + shift;
+        } else if (*q == 0x01 && (d = marker_at(c, q)) != NULL) {
+            shift += d->end - d->start - MARKER_LEN;
+            if (d->end_line != d->line) {
+                l += d->end_line - d->line;
+                ls = d->end_line_start;
+            }
         }
+    }
     *line = l;
-    *col = off - ls + 1;
+    *col = off + shift - ls + 1;
 }
 
 static int is_bom(const unsigned char *p)
@@ -1028,6 +1094,24 @@ struct dltc_json_reader {
     uint64_t comma_off, comma_line, comma_col; /* the last ',' of the top-level array */
     stacks st;
     dltc_arena items; /* the containers and copied strings of the current item */
+    /* deferral (defer_bytes) */
+    size_t defer;
+    uint32_t depth_base; /* a deferred array's reader: containers around its elements */
+    int has_root;        /* a deferred array's reader: errors say where the item starts */
+    uint64_t root_line, root_col;
+    uint64_t cur_item_col; /* column where the big item being scanned starts */
+    int seekable;        /* input offsets map to source offsets (file, memory, a range) */
+    int64_t delta;       /* source offset - input offset */
+    int pread_mode;      /* a deferred array's reader: pread from src_pos up to src_end */
+    uint64_t src_pos, src_end;
+    int spill_fd;        /* a pipe's deferred arrays, -1 until the first */
+    uint64_t spill_len;
+    unsigned char *cbuf; /* the compact text of a big item */
+    size_t clen, ccap;
+    dltc_json_deferred *defs; /* of the current item */
+    size_t ndefs, capdefs;
+    struct scan_frame *frames;
+    size_t capframes;
     dltc_json_error err;
     char reason[96];
     char msg[1024];
@@ -1044,6 +1128,11 @@ static int reader_fail(dltc_json_reader *r, int code, uint64_t off, uint64_t lin
     r->err.reason = r->reason;
     snprintf(r->msg, sizeof(r->msg), "%s:%llu:%llu: %s", r->name, (unsigned long long)line,
              (unsigned long long)col, r->reason);
+    if (r->has_root && r->root_line != line) {
+        size_t n = strlen(r->msg);
+        snprintf(r->msg + n, sizeof(r->msg) - n, " (the value starts at %llu:%llu)",
+                 (unsigned long long)r->root_line, (unsigned long long)r->root_col);
+    }
     r->state = ST_FAILED;
     return dltc__error_set(code, "%s", r->msg);
 }
@@ -1080,6 +1169,8 @@ static int read_more(dltc_json_reader *r, uint64_t keep)
     size_t want = r->chunk;
     if (r->fd < 0 && r->mem_len - r->mem_pos < want)
         want = r->mem_len - r->mem_pos; /* memory input: no bigger than what is left */
+    if (r->pread_mode && r->src_end - r->src_pos < want)
+        want = (size_t)(r->src_end - r->src_pos);
     if (r->cap < r->len + want + PAD) {
         size_t ncap = r->cap * 2;
         if (ncap < r->len + want + PAD)
@@ -1100,10 +1191,18 @@ static int read_more(dltc_json_reader *r, uint64_t keep)
             memcpy(r->buf + r->len, r->mem + r->mem_pos, got);
         r->mem_pos += got;
     } else {
-        ssize_t n;
-        do
-            n = read(r->fd, r->buf + r->len, want);
-        while (n < 0 && errno == EINTR);
+        ssize_t n = 0;
+        if (r->pread_mode) {
+            do
+                n = want ? pread(r->fd, r->buf + r->len, want, (off_t)r->src_pos) : 0;
+            while (n < 0 && errno == EINTR);
+            if (n > 0)
+                r->src_pos += (uint64_t)n;
+        } else {
+            do
+                n = read(r->fd, r->buf + r->len, want);
+            while (n < 0 && errno == EINTR);
+        }
         if (n < 0) {
             char reason[96];
             snprintf(reason, sizeof(reason), "read error: %s", strerror(errno));
@@ -1234,6 +1333,343 @@ static int next_buffered(const dltc_json_reader *r, const unsigned char *end)
     return end < lim;
 }
 
+/* ---- big items (defer_bytes) ----
+ *
+ * An item that runs past one chunk is scanned once, streaming: its text is copied into a
+ * compact buffer, except that the outermost array open under the item is cut out once its
+ * text passes defer_bytes (or the compact text passes 16 times that): the array's text is
+ * skipped (bracket scan) and a marker takes its place. The compact text is then parsed as
+ * usual, the marker becoming a DLTC_VF_DEFERRED array that remembers where its text is.
+ * Buffer, compact text and parsed item therefore stay bounded whatever the array's size. */
+
+struct scan_frame {
+    size_t cpos;                /* the bracket's position in the compact text */
+    uint64_t start, line, line_start;
+    uint8_t is_arr;
+};
+
+static int cbuf_put(dltc_json_reader *r, const unsigned char *s, size_t n)
+{
+    if (r->clen + n + PAD > r->ccap) {
+        size_t nc = r->ccap ? r->ccap * 2 : 64 * 1024;
+        while (nc < r->clen + n + PAD)
+            nc *= 2;
+        unsigned char *nb = dltc__realloc(r->cbuf, nc);
+        if (!nb) {
+            dltc__error_oom();
+            return fail_here(r, DLTC_ENOMEM, "out of memory");
+        }
+        r->cbuf = nb;
+        r->ccap = nc;
+    }
+    memcpy(r->cbuf + r->clen, s, n);
+    r->clen += n;
+    return 0;
+}
+
+/* A pipe cannot be read again: its deferred arrays go to an unlinked temporary file. */
+static int spill(dltc_json_reader *r, const unsigned char *s, size_t n)
+{
+    if (r->spill_fd < 0) {
+        const char *dir = getenv("TMPDIR");
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/dltc-spill-XXXXXX", dir && *dir ? dir : "/tmp");
+        r->spill_fd = mkstemp(path);
+        if (r->spill_fd < 0) {
+            char reason[96];
+            snprintf(reason, sizeof(reason), "spill file: %s", strerror(errno));
+            return fail_here(r, DLTC_EIO, reason);
+        }
+        unlink(path);
+    }
+    while (n) {
+        ssize_t w = pwrite(r->spill_fd, s, n, (off_t)r->spill_len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            char reason[96];
+            snprintf(reason, sizeof(reason), "spill file: %s", w < 0 ? strerror(errno) : "short write");
+            return fail_here(r, DLTC_EIO, reason);
+        }
+        s += w;
+        n -= (size_t)w;
+        r->spill_len += (uint64_t)w;
+    }
+    return 0;
+}
+
+/* Cut the array of frame `f` out of the compact text (its text so far ends at the compact
+ * text's end) and put a marker in its place. */
+static int defer_array(dltc_json_reader *r, const struct scan_frame *f)
+{
+    if (r->ndefs == r->capdefs) {
+        size_t nc = r->capdefs ? r->capdefs * 2 : 16;
+        dltc_json_deferred *nd = dltc__realloc(r->defs, nc * sizeof(*nd));
+        if (!nd) {
+            dltc__error_oom();
+            return fail_here(r, DLTC_ENOMEM, "out of memory");
+        }
+        r->defs = nd;
+        r->capdefs = nc;
+    }
+    dltc_json_deferred *d = &r->defs[r->ndefs];
+    memset(d, 0, sizeof(*d));
+    d->owner = r;
+    d->start = f->start;
+    d->line = f->line;
+    d->line_start = f->line_start;
+    d->cpos = f->cpos;
+    d->depth = (uint32_t)(f - r->frames) + 1;
+    d->root_line = r->has_root ? r->root_line : r->line;
+    d->root_col = r->has_root ? r->root_col : r->cur_item_col;
+    d->fd = r->fd;
+    d->mem = r->mem;
+    d->delta = r->delta;
+    if (!r->seekable) {
+        d->fd = r->spill_fd; /* set by the first spill below */
+        d->delta = (int64_t)r->spill_len - (int64_t)d->start;
+        int rc = spill(r, r->cbuf + f->cpos, r->clen - f->cpos);
+        if (rc)
+            return rc;
+        d->fd = r->spill_fd;
+    }
+    r->clen = f->cpos;
+    char marker[MARKER_LEN + 1];
+    snprintf(marker, sizeof(marker), "\x01%08zx", r->ndefs);
+    r->ndefs++;
+    return cbuf_put(r, (const unsigned char *)marker, MARKER_LEN);
+}
+
+/* Scan the item at input offset `item` into the compact text; *end is where it ends (or
+ * where the scan stopped: the end of the input, or nesting past max_depth). */
+static int scan_big(dltc_json_reader *r, uint64_t item, uint64_t *end, uint64_t *line_out,
+                    uint64_t *ls_out)
+{
+    uint64_t line = r->line, ls = r->line_start;
+    size_t depth = 0, oa = SIZE_MAX, skip_at = SIZE_MAX; /* skip_at: depth of a deferred array */
+    int in_str = 0, esc = 0, scalar = 0, started = 0, done = 0, rc;
+    size_t arr_limit = r->defer, item_limit = r->defer * 16;
+    uint64_t pos = item;
+    r->clen = 0;
+    r->ndefs = 0;
+    while (!done) {
+        if (pos == r->base + r->len) {
+            if (r->eof)
+                break;
+            r->pos = (size_t)(pos - r->base);
+            if ((rc = read_more(r, pos)) != 0)
+                return rc;
+            continue;
+        }
+        const unsigned char *s = r->buf + (pos - r->base), *e = r->buf + r->len, *run = s;
+        for (; s < e; s++) {
+            unsigned ch = *s;
+            if (!started) {
+                started = 1;
+                if (ch == '"') {
+                    in_str = 1;
+                } else if (ch == '[' || ch == '{') {
+                    depth = 1;
+                } else {
+                    scalar = 1;
+                }
+                continue;
+            }
+            if (scalar) {
+                if (!(IS_DIGIT(ch) || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') || ch == '.' ||
+                      ch == '+' || ch == '-')) {
+                    done = 1;
+                    break;
+                }
+                continue;
+            }
+            if (in_str) {
+                if (esc)
+                    esc = 0;
+                else if (ch == '\\')
+                    esc = 1;
+                else if (ch == '"') {
+                    in_str = 0;
+                    if (depth == 0) {
+                        s++;
+                        done = 1;
+                        break;
+                    }
+                }
+                continue;
+            }
+            if (ch == '"') {
+                in_str = 1;
+            } else if (ch == '\n') {
+                line++;
+                ls = r->base + (uint64_t)(s + 1 - r->buf);
+            } else if (ch == '[' || ch == '{') {
+                if (skip_at == SIZE_MAX) {
+                    if (depth + r->depth_base >= r->max_depth) { /* the parse reports it */
+                        s++;
+                        done = 1;
+                        break;
+                    }
+                    if (depth >= r->capframes) {
+                        size_t nc = r->capframes ? r->capframes * 2 : 64;
+                        struct scan_frame *nf = dltc__realloc(r->frames, nc * sizeof(*nf));
+                        if (!nf) {
+                            dltc__error_oom();
+                            return fail_here(r, DLTC_ENOMEM, "out of memory");
+                        }
+                        r->frames = nf;
+                        r->capframes = nc;
+                    }
+                    struct scan_frame *f = &r->frames[depth];
+                    f->cpos = r->clen + (size_t)(s - run);
+                    f->start = r->base + (uint64_t)(s - r->buf);
+                    f->line = line;
+                    f->line_start = ls;
+                    f->is_arr = ch == '[';
+                    if (f->is_arr && oa == SIZE_MAX)
+                        oa = depth;
+                }
+                depth++;
+            } else if (ch == ']' || ch == '}') {
+                if (depth == 0) { /* malformed: the parse reports it */
+                    done = 1;
+                    break;
+                }
+                depth--;
+                if (depth == skip_at) { /* the deferred array ends here */
+                    dltc_json_deferred *d = &r->defs[r->ndefs - 1];
+                    d->end = r->base + (uint64_t)(s + 1 - r->buf);
+                    d->end_line = line;
+                    d->end_line_start = ls;
+                    if (!r->seekable && (rc = spill(r, run, (size_t)(s + 1 - run))) != 0)
+                        return rc;
+                    run = s + 1;
+                    skip_at = oa = SIZE_MAX;
+                } else if (depth == oa) {
+                    oa = SIZE_MAX;
+                }
+                if (depth == 0) {
+                    s++;
+                    done = 1;
+                    break;
+                }
+                continue;
+            } else if (ch != ',') {
+                continue;
+            }
+            /* a ',' or an opening bracket in the outermost array: is it big now? */
+            if (skip_at == SIZE_MAX && oa != SIZE_MAX) {
+                size_t cl = r->clen + (size_t)(s + 1 - run);
+                if (cl - r->frames[oa].cpos > arr_limit || cl > item_limit) {
+                    if ((rc = cbuf_put(r, run, (size_t)(s + 1 - run))) != 0 ||
+                        (rc = defer_array(r, &r->frames[oa])) != 0)
+                        return rc;
+                    run = s + 1;
+                    skip_at = oa;
+                }
+            }
+        }
+        if (skip_at == SIZE_MAX)
+            rc = cbuf_put(r, run, (size_t)(s - run));
+        else
+            rc = r->seekable ? 0 : spill(r, run, (size_t)(s - run));
+        if (rc)
+            return rc;
+        pos = r->base + (uint64_t)(s - r->buf);
+        if (r->clen > r->max_item) /* the parse reports the limit */
+            break;
+    }
+    *end = pos;
+    *line_out = line;
+    *ls_out = ls;
+    return 0;
+}
+
+static int drain_into(dltc_json_reader *r, dltc_json_deferred *d);
+
+/* Read the big item at input offset `item` (read_item met the end of the buffered data). */
+static int read_big_item(dltc_json_reader *r, uint64_t item, dltc_arena *arena, dltc_value **out)
+{
+    uint64_t end = item, line = r->line, ls = r->line_start;
+    uint64_t item_line = r->line, item_ls = r->line_start;
+    if (r->spill_fd >= 0 && r->spill_len) { /* the previous item's arrays are dead */
+        if (ftruncate(r->spill_fd, 0) == 0)
+            r->spill_len = 0;
+    }
+    r->cur_item_col = item - item_ls + 1;
+    int rc = scan_big(r, item, &end, &line, &ls);
+    if (rc)
+        return rc;
+    if (r->ndefs && !r->defs[r->ndefs - 1].end) { /* the input ended inside it */
+        dltc_json_deferred *d = &r->defs[r->ndefs - 1];
+        d->end = end;
+        d->end_line = line;
+        d->end_line_start = ls;
+    }
+    if (r->ccap < r->clen + PAD && (rc = cbuf_put(r, (const unsigned char *)"", 0)) != 0)
+        return rc;
+    memset(r->cbuf + r->clen, 0, PAD);
+    dltc__arena_reset(&r->items);
+    r->items.limit = 0;
+    if (arena->limit)
+        r->items.limit = arena->limit > arena->used ? arena->limit - arena->used : 1;
+    parser c = {0};
+    c.insitu = 1; /* the compact text stays until the next item */
+    c.data = c.item = r->cbuf;
+    c.lim = r->cbuf + r->clen;
+    c.lim_kind = END_EOF;
+    if (r->clen > r->max_item) {
+        c.lim = r->cbuf + r->max_item + 1;
+        c.lim_kind = END_LIMIT;
+    }
+    c.base = item;
+    c.max_depth = r->max_depth;
+    c.max_item = r->max_item;
+    c.line = c.item_line = item_line;
+    c.line_start = c.item_line_start = item_ls;
+    c.arena = &r->items;
+    c.arena_limit = arena->limit;
+    c.st = &r->st;
+    c.defs = r->defs;
+    c.ndefs = r->ndefs;
+    c.depth_base = r->depth_base;
+    unsigned char saved = *c.lim;
+    *(unsigned char *)c.lim = 0;
+    const unsigned char *p = c.item;
+    dltc_value v;
+    rc = parse_item(&c, &p, &v);
+    *(unsigned char *)c.lim = saved;
+    if (rc == 0 && (size_t)(p - c.item) > r->max_item)
+        rc = failf(&c, c.item, DLTC_ELIMIT, "item larger than %zu bytes", r->max_item);
+    if (rc == 0) {
+        dltc_value *o = take(&c, sizeof(*o));
+        if (o) {
+            *o = v;
+            *out = o;
+            r->pos = (size_t)(end - r->base);
+            r->line = line;
+            r->line_start = ls;
+            return 0;
+        }
+        rc = fail_alloc(&c, p);
+    }
+    uint64_t eline, ecol;
+    locate(&c, c.err_at, &eline, &ecol);
+    uint64_t eoff = c.base + (uint64_t)(c.err_at - c.data) + c.shift;
+    /* an error in a deferred array before this one comes first, as without deferral */
+    for (size_t i = 0; i < r->ndefs && r->defs[i].start < eoff; i++)
+        if (drain_into(r, &r->defs[i]))
+            return dltc__error_set(r->err.code, "%s", r->msg);
+    rc = reader_fail(r, rc, eoff, eline, ecol, c.reason);
+    if (!r->has_root && item_line != eline) {
+        size_t n = strlen(r->msg);
+        snprintf(r->msg + n, sizeof(r->msg) - n, " (the value starts at %llu:%llu)",
+                 (unsigned long long)item_line, (unsigned long long)(item - item_ls + 1));
+        dltc__error_set(rc, "%s", r->msg);
+    }
+    return rc;
+}
+
 /* Parse the item at r->pos into r->items (within the limit of `arena`). The parse is in situ
  * (strings without escapes and number texts point into the buffer) unless the item has to be
  * kept while more is read: then the buffer is restored and the item parsed again as a copy. */
@@ -1241,6 +1677,7 @@ static int read_item(dltc_json_reader *r, dltc_arena *arena, dltc_value **out)
 {
     uint64_t item = r->base + r->pos;
     int scanned = 0, copy = 0;
+    r->ndefs = 0;
     for (;;) {
         /* the previous item (or attempt) is dead: the same memory serves again, warm. The
          * item counts against the limit of the caller's arena as if it were allocated there. */
@@ -1269,6 +1706,7 @@ static int read_item(dltc_json_reader *r, dltc_arena *arena, dltc_value **out)
         c.arena = &r->items;
         c.arena_limit = arena->limit;
         c.st = &r->st;
+        c.depth_base = r->depth_base;
         unsigned char saved = r->buf[lim];
         r->buf[lim] = 0;
         const unsigned char *p = c.item;
@@ -1304,7 +1742,7 @@ static int read_item(dltc_json_reader *r, dltc_arena *arena, dltc_value **out)
                              c.reason);
             /* far from where the value began (an unterminated object): say where that was */
             uint64_t sline = r->line, scol = r->base + start - r->line_start + 1;
-            if (sline != line) {
+            if (!r->has_root && sline != line) {
                 size_t n = strlen(r->msg);
                 snprintf(r->msg + n, sizeof(r->msg) - n, " (the value starts at %llu:%llu)",
                          (unsigned long long)sline, (unsigned long long)scol);
@@ -1312,6 +1750,8 @@ static int read_item(dltc_json_reader *r, dltc_arena *arena, dltc_value **out)
             }
             return rc;
         }
+        if (r->defer)
+            return read_big_item(r, item, arena, out);
         if (!scanned) {
             scanned = 1;
             rc = scan_item_end(r, item);
@@ -1335,6 +1775,16 @@ static int reader_new(dltc_json_reader **out, int fd, int own_fd, const char *na
     r->max_depth = opts && opts->max_depth ? opts->max_depth : def.max_depth;
     r->max_item = opts && opts->max_item_bytes ? opts->max_item_bytes : def.max_item_bytes;
     r->chunk = opts && opts->chunk_size ? opts->chunk_size : def.chunk_size;
+    r->defer = opts ? opts->defer_bytes : 0;
+    r->spill_fd = -1;
+    struct stat sb;
+    off_t at;
+    if (fd < 0) {
+        r->seekable = 1;
+    } else if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (at = lseek(fd, 0, SEEK_CUR)) >= 0) {
+        r->seekable = 1;
+        r->delta = (int64_t)at;
+    }
     r->name = dltc__strdup(name);
     r->cap = PAD; /* grown by the first read */
     r->buf = dltc__calloc(1, r->cap);
@@ -1501,6 +1951,157 @@ uint64_t dltc__json_reader_offset(const dltc_json_reader *r)
     return r->base + r->pos;
 }
 
+const char *dltc__json_reader_name(const dltc_json_reader *r)
+{
+    return r->name;
+}
+
+/* ---- deferred arrays ---- */
+
+int dltc__json_deferred_open(dltc_json_reader **out, const dltc_value *arr)
+{
+    dltc_json_deferred *d = (dltc_json_deferred *)arr->u.deferred;
+    const dltc_json_reader *o = d->owner;
+    dltc_json_reader_options opts = {o->max_depth, o->max_item, o->chunk, o->defer};
+    dltc_json_reader *r = NULL;
+    int rc = reader_new(&r, d->fd, 0, o->name, &opts);
+    if (rc)
+        return rc;
+    r->seekable = 1;
+    r->delta = d->delta;
+    r->depth_base = o->depth_base + d->depth;
+    r->has_root = 1;
+    r->root_line = d->root_line;
+    r->root_col = d->root_col;
+    if (d->fd < 0) {
+        r->mem = d->mem;
+        r->mem_pos = (size_t)((int64_t)d->start + d->delta);
+        r->mem_len = (size_t)((int64_t)d->end + d->delta);
+    } else {
+        r->pread_mode = 1;
+        r->src_pos = (uint64_t)((int64_t)d->start + d->delta);
+        r->src_end = (uint64_t)((int64_t)d->end + d->delta);
+    }
+    r->base = d->start;
+    r->line = d->line;
+    r->line_start = d->line_start;
+    r->state = ST_START;
+    d->used = 1;
+    *out = r;
+    return 0;
+}
+
+int dltc__json_deferred_parse(dltc_arena *arena, const dltc_value *arr, dltc_value **out)
+{
+    dltc_json_deferred *d = (dltc_json_deferred *)arr->u.deferred;
+    const dltc_json_reader *o = d->owner;
+    size_t len = (size_t)(d->end - d->start);
+    uint64_t src = (uint64_t)((int64_t)d->start + d->delta);
+    char *copy = NULL;
+    const char *text;
+    if (d->fd < 0) {
+        text = d->mem + src;
+    } else {
+        copy = dltc__malloc(len ? len : 1);
+        if (!copy)
+            return dltc__error_oom();
+        size_t got = 0;
+        while (got < len) {
+            ssize_t n = pread(d->fd, copy + got, len - got, (off_t)(src + got));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                int e = n < 0 ? errno : EIO;
+                dltc__free(copy);
+                return dltc__error_set(DLTC_EIO, "%s: read error: %s", o->name, strerror(e));
+            }
+            got += (size_t)n;
+        }
+        text = copy;
+    }
+    dltc_json_error err;
+    uint32_t around = o->depth_base + d->depth - 1; /* containers around the array */
+    int rc = dltc__json_parse(arena, text, len, o->max_depth > around ? o->max_depth - around : 1,
+                              out, &err);
+    dltc__free(copy);
+    d->used = 1;
+    if (rc) { /* positions in the whole input */
+        uint64_t line = d->line + err.line - 1;
+        uint64_t col = err.line == 1 ? d->start - d->line_start + err.column : err.column;
+        return dltc__error_set(rc, "%s:%llu:%llu: %s", o->name, (unsigned long long)line,
+                               (unsigned long long)col, err.reason);
+    }
+    return 0;
+}
+
+/* Read every element of a deferred array (and of the arrays deferred in them). */
+static int drain_deferred(const dltc_value *arr)
+{
+    dltc_json_reader *sub;
+    int rc = dltc__json_deferred_open(&sub, arr);
+    if (rc)
+        return rc;
+    dltc_arena a;
+    dltc__arena_init(&a, 4096);
+    dltc_value *e;
+    while ((rc = dltc__json_reader_next(sub, &a, &e)) == 0 &&
+           (rc = dltc__json_reader_check_deferred(sub)) == 0)
+        ;
+    dltc__arena_free(&a);
+    dltc__json_reader_free(sub);
+    return rc == DLTC_ITEROVER ? 0 : rc;
+}
+
+/* Drain deferred array d of r's item; its error, if any, becomes r's (1). */
+static int drain_into(dltc_json_reader *r, dltc_json_deferred *d)
+{
+    dltc_value v;
+    dltc__value_set_type(&v, DLTC_TYPE_ARRAY);
+    v.flags = DLTC_VF_DEFERRED;
+    v.u.deferred = d;
+    dltc_json_reader *sub;
+    if (dltc__json_deferred_open(&sub, &v))
+        return 0;
+    dltc_arena a;
+    dltc__arena_init(&a, 4096);
+    dltc_value *e;
+    int rc, failed = 0;
+    while ((rc = dltc__json_reader_next(sub, &a, &e)) == 0) {
+        for (size_t i = 0; i < sub->ndefs && !failed; i++)
+            failed = drain_into(sub, &sub->defs[i]);
+        if (failed)
+            break;
+        dltc__arena_reset(&a);
+    }
+    if (sub->state == ST_FAILED) {
+        failed = 1;
+        r->err = sub->err;
+        snprintf(r->reason, sizeof(r->reason), "%s", sub->reason);
+        r->err.reason = r->reason;
+        snprintf(r->msg, sizeof(r->msg), "%s", sub->msg);
+        r->state = ST_FAILED;
+    }
+    dltc__arena_free(&a);
+    dltc__json_reader_free(sub);
+    return failed;
+}
+
+int dltc__json_reader_check_deferred(dltc_json_reader *r)
+{
+    for (size_t i = 0; i < r->ndefs; i++) {
+        if (r->defs[i].used)
+            continue;
+        dltc_value v;
+        dltc__value_set_type(&v, DLTC_TYPE_ARRAY);
+        v.flags = DLTC_VF_DEFERRED;
+        v.u.deferred = &r->defs[i];
+        int rc = drain_deferred(&v);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 void dltc__json_reader_free(dltc_json_reader *r)
 {
     if (!r)
@@ -1509,6 +2110,11 @@ void dltc__json_reader_free(dltc_json_reader *r)
         close(r->fd);
     stacks_free(&r->st);
     dltc__arena_free(&r->items);
+    if (r->spill_fd >= 0)
+        close(r->spill_fd);
+    dltc__free(r->cbuf);
+    dltc__free(r->defs);
+    dltc__free(r->frames);
     dltc__free(r->buf);
     dltc__free(r->name);
     dltc__free(r);

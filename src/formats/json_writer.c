@@ -393,6 +393,8 @@ static int write_scalar(dltc_buf *b, const dltc_value *v)
     case DLTC_TYPE_TIME:
         return write_iso(b, tmp, dltc__format_time(tmp, v->u.i));
     case DLTC_TYPE_ARRAY:
+        if (v->flags & DLTC_VF_DEFERRED) /* its text is still in the input: never write [] */
+            return dltc__error_set(DLTC_EINVALID, "a deferred array cannot be written as JSON");
         return dltc__buf_put(b, "[]", 2);
     case DLTC_TYPE_OBJECT:
         return dltc__buf_put(b, "{}", 2);

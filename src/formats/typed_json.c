@@ -20,7 +20,57 @@ static int put_tagged(dltc_buf *b, unsigned char tag, const char *s, size_t n)
     return rc;
 }
 
+typedef struct {
+    size_t every;
+    int (*flush)(void *ctx, dltc_buf *b);
+    void *ctx;
+} stream_out;
+
+static int write_value(dltc_buf *b, const dltc_value *v, const stream_out *so);
+
+static int write_deferred(dltc_buf *b, const dltc_value *v, const stream_out *so)
+{
+    dltc_json_reader *sub;
+    int rc = dltc__json_deferred_open(&sub, v);
+    if (rc)
+        return rc;
+    dltc_arena a;
+    dltc__arena_init(&a, 64 * 1024);
+    dltc_value *e;
+    size_t i = 0;
+    rc = dltc__buf_putc(b, '[');
+    while (!rc && (rc = dltc__json_reader_next(sub, &a, &e)) == 0) {
+        if (i++)
+            rc = dltc__buf_putc(b, ',');
+        if (!rc)
+            rc = write_value(b, e, so);
+        if (!rc)
+            rc = dltc__json_reader_check_deferred(sub);
+        if (!rc && so->flush && b->len > so->every)
+            rc = so->flush(so->ctx, b);
+        dltc__arena_reset(&a);
+    }
+    if (rc == DLTC_ITEROVER)
+        rc = dltc__buf_putc(b, ']');
+    dltc__arena_free(&a);
+    dltc__json_reader_free(sub);
+    return rc;
+}
+
 int dltc__typed_json_write(dltc_buf *b, const dltc_value *v)
+{
+    stream_out so = {0, NULL, NULL};
+    return write_value(b, v, &so);
+}
+
+int dltc__typed_json_write_stream(dltc_buf *b, const dltc_value *v, size_t every,
+                                  int (*flush)(void *ctx, dltc_buf *b), void *ctx)
+{
+    stream_out so = {every, flush, ctx};
+    return write_value(b, v, &so);
+}
+
+static int write_value(dltc_buf *b, const dltc_value *v, const stream_out *so)
 {
     char tmp[DLTC_ISO_MAX];
     int rc;
@@ -47,12 +97,14 @@ int dltc__typed_json_write(dltc_buf *b, const dltc_value *v)
         return rc;
     }
     case DLTC_TYPE_ARRAY:
+        if (v->flags & DLTC_VF_DEFERRED)
+            return write_deferred(b, v, so);
         if ((rc = dltc__buf_putc(b, '[')))
             return rc;
         for (uint32_t i = 0; i < v->len; i++) {
             if (i && (rc = dltc__buf_putc(b, ',')))
                 return rc;
-            if ((rc = dltc__typed_json_write(b, &v->u.arr[i])))
+            if ((rc = write_value(b, &v->u.arr[i], so)))
                 return rc;
         }
         return dltc__buf_putc(b, ']');
@@ -64,7 +116,7 @@ int dltc__typed_json_write(dltc_buf *b, const dltc_value *v)
                 return rc;
             const dltc_member *m = &v->u.obj[i];
             if ((rc = dltc__json_write_string(b, m->key, m->klen)) ||
-                (rc = dltc__buf_putc(b, ':')) || (rc = dltc__typed_json_write(b, &m->val)))
+                (rc = dltc__buf_putc(b, ':')) || (rc = write_value(b, &m->val, so)))
                 return rc;
         }
         return dltc__buf_putc(b, '}');

@@ -10,6 +10,11 @@
 #include "formats/value.h"
 
 int dltc__typed_json_write(dltc_buf *b, const dltc_value *v);
+/* The same; deferred arrays (formats/json.h) are read element by element, and `flush` (may be
+ * NULL) is called whenever b holds more than `every` bytes, so that an item of any size is
+ * written in bounded memory. */
+int dltc__typed_json_write_stream(dltc_buf *b, const dltc_value *v, size_t every,
+                                  int (*flush)(void *ctx, dltc_buf *b), void *ctx);
 /* Turn prefixed strings back into typed values, in place (new storage from `a`). */
 int dltc__typed_json_decode(dltc_arena *a, dltc_value *v);
 

@@ -12,9 +12,13 @@
 enum {
     DLTC_VF_TZ = 1,      /* TIMESTAMP: aware (UTC); otherwise naive */
     DLTC_VF_ESCAPED = 2, /* STRING: the JSON text had escapes (informational) */
-    DLTC_VF_CLEAN = 4    /* STRING: read from JSON without escapes, so it holds no '"', '\\'
+    DLTC_VF_CLEAN = 4,   /* STRING: read from JSON without escapes, so it holds no '"', '\\'
                             or control character and is written back as is */
+    DLTC_VF_DEFERRED = 8 /* ARRAY: not parsed; its text stays in the input (u.deferred, see
+                            formats/json.h); len is 0 */
 };
+
+struct dltc_json_deferred;
 
 typedef struct dltc_member dltc_member;
 
@@ -30,6 +34,7 @@ struct dltc_value {
         const char *s;     /* STRING (NUL-terminated), BIGINT digits, DECIMAL text, BINARY */
         dltc_value *arr;   /* ARRAY items */
         dltc_member *obj;  /* OBJECT members */
+        const struct dltc_json_deferred *deferred; /* ARRAY with DLTC_VF_DEFERRED */
     } u;
     const char *lex; /* DOUBLE/INT: the JSON number text (`len` bytes, not necessarily
                         NUL-terminated), written back unchanged; else NULL */

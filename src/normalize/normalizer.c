@@ -343,9 +343,16 @@ static int feed_reader(dltc_normalizer *n, dltc_json_reader *rd, const char *nam
             rc = dltc__typed_json_decode(&n->arena, item);
         if (!rc)
             rc = dltc__relational_item(n->rel, n->root, item, &n->arena);
+        if (!rc)
+            rc = dltc__json_reader_check_deferred(rd);
         if (rc) {
-            dltc__error_prefix("%s:%llu: ", name,
-                               (unsigned long long)dltc__json_reader_item_line(rd));
+            /* the reader's errors (also from a deferred list) name the place already */
+            const char *rn = dltc__json_reader_name(rd);
+            const char *m = dltc_error_last()->message;
+            size_t rl = strlen(rn);
+            if (strncmp(m, rn, rl) != 0 || m[rl] != ':')
+                dltc__error_prefix("%s:%llu: ", name,
+                                   (unsigned long long)dltc__json_reader_item_line(rd));
             break;
         }
         n->items++;
@@ -372,6 +379,7 @@ int dltc_normalizer_feed_json(dltc_normalizer *n, const char *json, size_t len, 
     if (rc)
         return rc;
     dltc_json_reader_options ro = DLTC_JSON_READER_OPTIONS_INIT;
+    ro.defer_bytes = DLTC_JSON_DEFER_BYTES;
     dltc_json_reader *rd;
     rc = dltc__json_reader_open_mem(&rd, json, len, name ? name : "<input>", &ro);
     if (rc)
@@ -394,6 +402,7 @@ int dltc__normalizer_feed_file_named(dltc_normalizer *n, const char *path, const
     if (rc)
         return rc;
     dltc_json_reader_options ro = DLTC_JSON_READER_OPTIONS_INIT;
+    ro.defer_bytes = DLTC_JSON_DEFER_BYTES;
     dltc_json_reader *rd;
     rc = dltc__json_reader_open_file(&rd, path, &ro);
     if (rc)
@@ -538,6 +547,7 @@ void dltc_normalizer_free(dltc_normalizer *n)
 void dltc__normalizer_set_typed(dltc_normalizer *n, int typed)
 {
     n->typed = typed;
+    dltc__relational_set_typed(n->rel, typed);
 }
 
 void dltc__normalizer_set_rotation(dltc_normalizer *n, uint64_t max_items, dltc_file_hook hook,

@@ -97,7 +97,32 @@ struct dltc_relational {
     dltc_buf hashbuf;  /* the JSON a row hash is taken of */
     pk_value *pks;     /* key-hash ids: the row's primary-key values */
     size_t npks, cappks;
+    int typed;         /* items are typed JSON: streamed list elements are decoded too */
 };
+
+/* ---- deferred arrays ----
+ * A big item's big lists come from the reader unparsed (DLTC_VF_DEFERRED, formats/json.h).
+ * A list that becomes a nested table is streamed: its elements are read one at a time, after
+ * the parent row, with the same ids as when parsed whole; so one item of any size
+ * normalizes in bounded memory. A list that stays JSON, or that a row hash covers, is read
+ * whole. */
+
+static int is_deferred(const dltc_value *v)
+{
+    return v->type == DLTC_TYPE_ARRAY && (v->flags & DLTC_VF_DEFERRED);
+}
+
+/* The whole of deferred array *v, parsed into the item's arena; *v then points to it. */
+static int whole_array(dltc_relational *r, const dltc_value **v)
+{
+    dltc_value *w;
+    int rc = dltc__json_deferred_parse(r->arena, *v, &w);
+    if (!rc && r->typed)
+        rc = dltc__typed_json_decode(r->arena, w);
+    if (!rc)
+        *v = w;
+    return rc;
+}
 
 /* ---- nodes ---- */
 
@@ -706,7 +731,7 @@ static int member_cmp(const void *a, const void *b)
  * dlt's json.dumpb(row, sort_keys=True). Values are written as dlt reads them from the
  * intermediate typed JSONL: dates, times, decimals and bytes as their prefixed strings.
  * Top-level keys starting with "_dlt" are left out when `skip_dlt`. */
-static int sorted_json(dltc_buf *b, const dltc_value *v, int skip_dlt)
+static int sorted_json(dltc_relational *r, dltc_buf *b, const dltc_value *v, int skip_dlt)
 {
     int rc = 0;
     switch (v->type) {
@@ -721,12 +746,14 @@ static int sorted_json(dltc_buf *b, const dltc_value *v, int skip_dlt)
     case DLTC_TYPE_BINARY:
         return dltc__typed_json_write(b, v);
     case DLTC_TYPE_ARRAY:
+        if (is_deferred(v) && (rc = whole_array(r, &v)) != 0)
+            return rc;
         rc = dltc__buf_putc(b, '[');
         for (uint32_t i = 0; i < v->len && !rc; i++) {
             if (i)
                 rc = dltc__buf_putc(b, ',');
             if (!rc)
-                rc = sorted_json(b, &v->u.arr[i], 0);
+                rc = sorted_json(r, b, &v->u.arr[i], 0);
         }
         return rc ? rc : dltc__buf_putc(b, ']');
     case DLTC_TYPE_OBJECT: {
@@ -748,7 +775,7 @@ static int sorted_json(dltc_buf *b, const dltc_value *v, int skip_dlt)
             if (!rc)
                 rc = dltc__buf_putc(b, ':');
             if (!rc)
-                rc = sorted_json(b, &m[i]->val, 0);
+                rc = sorted_json(r, b, &m[i]->val, 0);
         }
         dltc__free((void *)m);
         return rc ? rc : dltc__buf_putc(b, '}');
@@ -770,7 +797,7 @@ static void hash_id(char out[ID_CHARS + 2], const dltc_buf *b)
 static int row_hash_id(dltc_relational *r, const dltc_value *obj, char out[ID_CHARS + 2])
 {
     dltc__buf_clear(&r->hashbuf);
-    int rc = sorted_json(&r->hashbuf, obj, 1);
+    int rc = sorted_json(r, &r->hashbuf, obj, 1);
     if (!rc)
         hash_id(out, &r->hashbuf);
     return rc;
@@ -847,7 +874,7 @@ static int key_hash_id(dltc_relational *r, tstate *ts, char out[ID_CHARS + 2])
         if (!rc)
             rc = dltc__buf_putc(b, ':');
         if (!rc)
-            rc = sorted_json(b, r->pks[i].v, 0);
+            rc = sorted_json(r, b, r->pks[i].v, 0);
     }
     if (!rc)
         rc = dltc__buf_putc(b, '}');
@@ -964,6 +991,8 @@ static int emit_row(dltc_relational *r, tstate *ts, const dltc_value *obj,
                 const dltc_value *v = &m->val;
                 if (n->collides && overwritten(r, ts, f.node, f.obj, i, n, f.level))
                     continue;
+                if (is_deferred(v) && stays_json(r, ts, n, f.level) && (rc = whole_array(r, &v)))
+                    return rc;
                 if ((v->type == DLTC_TYPE_OBJECT || v->type == DLTC_TYPE_ARRAY) &&
                     !stays_json(r, ts, n, f.level)) {
                     if (v->type == DLTC_TYPE_OBJECT) {
@@ -1083,6 +1112,58 @@ out:
     return child;
 }
 
+/* Element i of a list, the row of `child` with id `nid`. */
+static int list_element(dltc_relational *r, tstate *child, const dltc_value *e, long i,
+                        const char *nid, const char *row_id, const char *root_id, int level)
+{
+    if (e->type == DLTC_TYPE_OBJECT)
+        return emit_row(r, child, e, NULL, level - 1, row_id, i, nid, root_id, 0);
+    if (e->type == DLTC_TYPE_ARRAY) {
+        /* list of lists: a {"list": [...]} row one level deeper */
+        dltc_member m;
+        m.key = "list";
+        m.klen = 4;
+        m.val = *e;
+        dltc_value mock;
+        dltc__value_set_type(&mock, DLTC_TYPE_OBJECT);
+        mock.u.obj = &m;
+        mock.len = 1;
+        return emit_row(r, child, &mock, NULL, level - 2, row_id, i, nid, root_id, 0);
+    }
+    return emit_row(r, child, NULL, e, level - 1, row_id, i, nid, root_id, 0);
+}
+
+/* A deferred list's elements, one at a time, each in its own arena. */
+static int stream_list(dltc_relational *r, tstate *child, const dltc_value *arr,
+                       const char *row_id, const char *root_id, int level)
+{
+    dltc_json_reader *sub;
+    int rc = dltc__json_deferred_open(&sub, arr);
+    if (rc)
+        return rc;
+    dltc_arena *item_arena = r->arena;
+    dltc_arena ea;
+    dltc__arena_init(&ea, 64 * 1024);
+    ea.limit = item_arena->limit;
+    r->arena = &ea;
+    dltc_value *e;
+    char nid[ID_CHARS + 2];
+    for (long i = 0;; i++) {
+        dltc__arena_reset(&ea);
+        if ((rc = dltc__json_reader_next(sub, &ea, &e)) != 0 ||
+            (r->typed && (rc = dltc__typed_json_decode(&ea, e)) != 0))
+            break;
+        nested_id(nid, row_id, child->t->name, i);
+        if ((rc = list_element(r, child, e, i, nid, row_id, root_id, level)) != 0 ||
+            (rc = dltc__json_reader_check_deferred(sub)) != 0)
+            break;
+    }
+    r->arena = item_arena;
+    dltc__arena_free(&ea);
+    dltc__json_reader_free(sub);
+    return rc == DLTC_ITEROVER ? 0 : rc;
+}
+
 static int process_lists(dltc_relational *r, tstate *ts, pending_list *lists, size_t nlists,
                          const char *row_id, const char *root_id, int level)
 {
@@ -1091,10 +1172,14 @@ static int process_lists(dltc_relational *r, tstate *ts, pending_list *lists, si
         if (!child)
             return dltc_error_last()->code ? dltc_error_last()->code : DLTC_ENOMEM;
         const dltc_value *arr = lists[li].arr;
+        int rc;
+        if (is_deferred(arr)) {
+            if ((rc = stream_list(r, child, arr, row_id, root_id, level)) != 0)
+                return rc;
+            continue;
+        }
         char ids[2][ID_CHARS + 2];
         for (uint32_t i = 0; i < arr->len; i++) {
-            const dltc_value *e = &arr->u.arr[i];
-            int rc;
             /* ids are hashed two at a time */
             if (i % 2 == 0) {
                 if (i + 1 < arr->len)
@@ -1102,24 +1187,8 @@ static int process_lists(dltc_relational *r, tstate *ts, pending_list *lists, si
                 else
                     nested_id(ids[0], row_id, child->t->name, (long)i);
             }
-            const char *nid = ids[i % 2];
-            if (e->type == DLTC_TYPE_OBJECT) {
-                rc = emit_row(r, child, e, NULL, level - 1, row_id, (long)i, nid, root_id, 0);
-            } else if (e->type == DLTC_TYPE_ARRAY) {
-                /* list of lists: a {"list": [...]} row one level deeper */
-                dltc_member m;
-                m.key = "list";
-                m.klen = 4;
-                m.val = *e;
-                dltc_value mock;
-                dltc__value_set_type(&mock, DLTC_TYPE_OBJECT);
-                mock.u.obj = &m;
-                mock.len = 1;
-                rc = emit_row(r, child, &mock, NULL, level - 2, row_id, (long)i, nid, root_id, 0);
-            } else {
-                rc = emit_row(r, child, NULL, e, level - 1, row_id, (long)i, nid, root_id, 0);
-            }
-            if (rc)
+            if ((rc = list_element(r, child, &arr->u.arr[i], (long)i, ids[i % 2], row_id,
+                                   root_id, level)) != 0)
                 return rc;
         }
     }
@@ -1171,6 +1240,11 @@ int dltc__relational_new(dltc_relational **out, dltc_schema *schema,
     string_value(&r->load_id, copy, strlen(copy));
     *out = r;
     return 0;
+}
+
+void dltc__relational_set_typed(dltc_relational *r, int typed)
+{
+    r->typed = typed;
 }
 
 void dltc__relational_free(dltc_relational *r)

@@ -29,6 +29,10 @@ void dltc__relational_free(dltc_relational *r);
 int dltc__relational_item(dltc_relational *r, dltc_table *root_table, const dltc_value *item,
                           dltc_arena *arena);
 
+/* Items are dlt's typed JSON (decoded by the caller; streamed list elements are decoded
+ * here). */
+void dltc__relational_set_typed(dltc_relational *r, int typed);
+
 /* The sink's per-table pointer for `t` (NULL if the table got no rows). */
 void *dltc__relational_user(dltc_relational *r, const dltc_table *t);
 

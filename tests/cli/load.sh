@@ -112,6 +112,24 @@ err=$("$dlt" load users.json --pipeline fmtx --table users --loader-file-format 
 grep -q "loader file format 'xml' is not supported" <<<"$err" && ok || bad "unknown format message: $err"
 "$dlt" pipeline app load-package | grep -Eq "Started on: .* and completed in [0-9.]+ seconds\.$" && ok || bad "load-package job times"
 
+# one big object (5 MB, a 40k-element list): its lists are streamed (docs/normalize.md), the
+# rows and links are those of a whole parse; from a file and from a pipe (spilled)
+python3 -c '
+import json, sys
+items = ",".join(json.dumps({"k": i, "tags": ["a", "b", "c"], "m": {"x": i + 0.5}, "body": "lorem ipsum " * 8}) for i in range(40000))
+sys.stdout.write("{\"id\": 1, \"name\": \"export\", \"items\": [" + items + "], \"tail\": \"end\"}\n")
+' > big.json
+"$dlt" load big.json --pipeline bigf --table exp -q && ok || bad "big item load"
+"$dlt" load - --pipeline bigp --table exp -q < <(cat big.json) && ok || bad "big item load from a pipe"
+for p in bigf bigp; do
+  [ "$(q $p "select count(*) || ' ' || sum(k) from exp__items i join exp e on i._dlt_parent_id = e._dlt_id")" = "40000 799980000" ] && ok || bad "$p: items rows and links"
+  [ "$(q $p "select count(*) from exp__items__tags t join exp__items i on t._dlt_parent_id = i._dlt_id where t._dlt_list_idx < 3")" = 120000 ] && ok || bad "$p: tags rows and links"
+  [ "$(q $p "select tail from exp")" = end ] && ok || bad "$p: the parent row has the members after the list"
+done
+printf '{"id": 1, "items": [%s{"k": tru}]}' "$(head -c 3000000 /dev/zero | tr '\0' ' ')" > bigbad.json
+err=$("$dlt" load bigbad.json --pipeline bigbad --table exp 2>&1); [ $? = 1 ] && ok || bad "bad big item exit"
+grep -q "bigbad.json:1:3000027: invalid literal" <<<"$err" && ok || bad "bad big item message: $err"
+
 "$dlt" pipeline nosuch info >/dev/null 2>&1; [ $? = 1 ] && ok || bad "unknown pipeline exit"
 "$dlt" load --help | grep -q "usage: dlt load" && ok || bad "load --help"
 "$dlt" pipeline --help | grep -q "usage: dlt pipeline" && ok || bad "pipeline --help"

@@ -7,6 +7,10 @@
 
 #include "dltc/dltc.h"
 #include "testutil.h"
+#include "common/buf.h"
+#include "formats/json.h"
+
+#include <sys/stat.h>
 
 typedef struct {
     char *dir;
@@ -268,6 +272,104 @@ static void primary_key_hint_and_merge_propagation(void **state)
     free(kk);
 }
 
+
+/* Normalize `json` with the schema `yaml` into `dir`, as JSON text (mem) or as a value. */
+static void normalize_into(const char *dir, const char *yaml, const char *json, size_t len,
+                           int as_value)
+{
+    dltc_schema *s;
+    if (dltc_schema_import(&s, yaml, strlen(yaml)))
+        fail_msg("import: %s", dltc_error_last()->message);
+    dltc_normalize_options o = DLTC_NORMALIZE_OPTIONS_INIT;
+    o.table_name = "big";
+    o.out_dir = dir;
+    o.load_id = "1700000000.1";
+    dltc_normalizer *n;
+    assert_int_equal(dltc_normalizer_new(&n, s, &o), 0);
+    if (as_value) {
+        dltc_doc *doc;
+        dltc_value *v;
+        assert_int_equal(dltc_doc_new(&doc), 0);
+        assert_int_equal(dltc_doc_parse_json(doc, json, len, &v), 0);
+        assert_int_equal(dltc_normalizer_feed_value(n, v), 0);
+        dltc_doc_free(doc);
+    } else {
+        if (dltc_normalizer_feed_json(n, json, len, "big.json"))
+            fail_msg("%s", dltc_error_last()->message);
+    }
+    assert_int_equal(dltc_normalizer_finish(n), 0);
+    dltc_normalizer_free(n);
+    dltc_schema_free(s);
+}
+
+/* One item far bigger than the reader's chunk: its big lists are streamed after the parent
+ * row (formats/json.h, defer_bytes), and the files are the same as when it is parsed whole:
+ * rows, ids, a list of lists, and a big list that stays JSON. */
+static void big_item_streams_its_lists(void **state)
+{
+    fixture *f = *state;
+    dltc_buf in = DLTC_BUF_INIT;
+    assert_int_equal(dltc__buf_puts(&in, "{\"_dlt_id\":\"root1\",\"name\":\"export\",\"items\":["), 0);
+    for (int i = 0; i < 40000; i++)
+        assert_int_equal(dltc__buf_printf(&in, "%s{\"k\":%d,\"tags\":[\"a\",\"b\"],\"m\":{\"x\":%d.5},"
+                                               "\"ll\":[[%d,2],[3]]}", i ? "," : "", i, i, i), 0);
+    assert_int_equal(dltc__buf_puts(&in, "],\"blob\":["), 0);
+    for (int i = 0; i < 300000; i++)
+        assert_int_equal(dltc__buf_printf(&in, "%s%d", i ? "," : "", i), 0);
+    assert_int_equal(dltc__buf_puts(&in, "],\"tail\":true}\n{\"name\":\"small\",\"items\":[{\"k\":1}]}"), 0);
+    assert_true(in.len > 3u * DLTC_JSON_DEFER_BYTES);
+    const char *yaml = "engine_version: 11\nname: big\ntables:\n  _dlt_version:\n    columns: {}\n"
+                       "  _dlt_loads:\n    columns: {}\n  big:\n    columns:\n      blob:\n"
+                       "        data_type: json\n";
+    char a[4096], b[4096];
+    snprintf(a, sizeof(a), "%s/streamed", f->dir);
+    snprintf(b, sizeof(b), "%s/whole", f->dir);
+    assert_int_equal(mkdir(a, 0700), 0);
+    assert_int_equal(mkdir(b, 0700), 0);
+    normalize_into(a, yaml, in.data, in.len, 0);
+    /* parsed whole: the first item, then the second */
+    const char *second = strstr(in.data, "\n{\"name\":\"small\"");
+    assert_non_null(second);
+    normalize_into(b, yaml, in.data, (size_t)(second - in.data), 1);
+    static const char *const files[] = {"big.jsonl", "big__items.jsonl", "big__items__tags.jsonl",
+                                        "big__items__ll.jsonl", "big__items__ll__list.jsonl"};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char pa[4200], pb[4200];
+        snprintf(pa, sizeof(pa), "%s/%s", a, files[i]);
+        snprintf(pb, sizeof(pb), "%s/%s", b, files[i]);
+        size_t la, lb;
+        char *da = tu_read_file(pa, &la), *db = tu_read_file(pb, &lb);
+        assert_non_null(da);
+        assert_non_null(db);
+        if (i == 0 || i == 1) { /* the second item's rows come after the first's */
+            const char *cut = strstr(da, i == 0 ? "{\"name\":\"small\"" : "{\"k\":1,\"_dlt_parent_id\"");
+            assert_non_null(cut);
+            la = (size_t)(cut - da);
+        }
+        if (la != lb || memcmp(da, db, la) != 0)
+            fail_msg("%s differs", files[i]);
+        free(da);
+        free(db);
+    }
+    dltc__buf_free(&in);
+}
+
+/* An error inside a streamed list names the file, line and column, once. */
+static void big_item_error_in_a_streamed_list(void **state)
+{
+    fixture *f = *state;
+    open_n(f, "big");
+    dltc_buf in = DLTC_BUF_INIT;
+    assert_int_equal(dltc__buf_puts(&in, "{\"id\":1,\n\"items\":["), 0);
+    for (int i = 0; i < 300000; i++)
+        assert_int_equal(dltc__buf_printf(&in, "%s{\"k\":%d}", i ? "," : "", i), 0);
+    assert_int_equal(dltc__buf_puts(&in, ",\n{\"k\":tru}]}"), 0);
+    assert_int_not_equal(dltc_normalizer_feed_json(f->n, in.data, in.len, "big.json"), 0);
+    assert_string_equal(dltc_error_last()->message,
+                        "big.json:3:6: invalid literal (the value starts at 1:1)");
+    dltc__buf_free(&in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +384,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(malformed_json_reports_position, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_options, setup, teardown),
         cmocka_unit_test_setup_teardown(primary_key_hint_and_merge_propagation, setup, teardown),
+        cmocka_unit_test_setup_teardown(big_item_streams_its_lists, setup, teardown),
+        cmocka_unit_test_setup_teardown(big_item_error_in_a_streamed_list, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
