@@ -18,7 +18,8 @@
 #include "bench_util.h"
 
 #include "dltc/dltc.h"
-#include "load/destinations/duckdb.h"
+#include "duckdb/client.h"
+#include "duckdb/load.h"
 #include "load/sql.h"
 #include "schema/schema.h"
 

@@ -15,7 +15,7 @@
 
 #include "dltc/dltc.h"
 #include "common/buf.h"
-#include "load/destinations/duckdb.h"
+#include "duckdb/client.h"
 
 #include <errno.h>
 #include <ftw.h>

@@ -1,5 +1,5 @@
 # DuckDB comes from npm (Debian has none): scripts/bootstrap puts libduckdb.so and duckdb.h
-# into DLTC_DUCKDB_DIR. Only src/load/destinations/duckdb*.c and bench/ include duckdb.h.
+# into DLTC_DUCKDB_DIR. Only src/duckdb/duckdb_int.h and bench/ include duckdb.h.
 if(NOT EXISTS "${DLTC_DUCKDB_DIR}/libduckdb.so" OR NOT EXISTS "${DLTC_DUCKDB_DIR}/duckdb.h")
   message(FATAL_ERROR "DuckDB not found in ${DLTC_DUCKDB_DIR}: run scripts/bootstrap first")
 endif()

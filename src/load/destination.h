@@ -1,8 +1,9 @@
 /* A destination's client connection, as the loader, sync, info and drop use it: DuckDB (and
- * MotherDuck through DuckDB) in destinations/duckdb.c, Postgres in destinations/postgres/,
- * the filesystem's read-only views in destinations/filesystem/views.c. Each implementation
- * is the only includer of its library's header. Which destinations exist, and how each is
- * resolved, opened and loaded, is the registry (destinations/registry.h). */
+ * MotherDuck through DuckDB) in destinations/duckdb.c over the client in src/duckdb/,
+ * Postgres in destinations/postgres/, the filesystem's read-only views in
+ * destinations/filesystem/views.c. Each client is the only includer of its library's
+ * header. Which destinations exist, and how each is resolved, opened and loaded, is the
+ * registry (destinations/registry.h). */
 #ifndef DLTC_LOAD_DESTINATION_H
 #define DLTC_LOAD_DESTINATION_H
 
@@ -110,7 +111,7 @@ int dltc__dest_table_exists(dltc_dest *d, const char *dataset, const char *table
 
 /* The Postgres client (destinations/postgres/conn.c): libpq, loaded on first use. */
 int dltc__postgres_open(dltc_dest **out, const char *conninfo, dltc_dest_purpose purpose);
-/* The DuckDB client as a destination (destinations/duckdb.c). */
+/* The DuckDB client (src/duckdb/) as a destination (destinations/duckdb.c). */
 int dltc__duckdb_dest_open(dltc_dest **out, const char *path, dltc_dest_purpose purpose);
 /* Lock down a DuckDB connection for reading (the filesystem dataset's in-memory views, built
  * before): external file access off except under `allowed_dir` (NULL: none; DuckDB's

@@ -6,7 +6,7 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
-#include "load/destinations/duckdb.h"
+#include "duckdb/parquet.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 /* The DuckDB destination's entry (registry.h): where its database file is, from the options
- * or config as dlt resolves DuckDbCredentials. The client is duckdb.c. */
+ * or config as dlt resolves DuckDbCredentials. The connection is duckdb.c,
+ * over the client in src/duckdb/. */
 #include "load/destinations/registry.h"
 #include "formats/value.h"
 #include "common/alloc.h"

@@ -7,7 +7,8 @@
 #include <cmocka.h>
 
 #include "dltc/dltc.h"
-#include "load/destinations/duckdb.h"
+#include "duckdb/client.h"
+#include "duckdb/load.h"
 #include "load/sql.h"
 #include "schema/schema.h"
 #include "testutil.h"

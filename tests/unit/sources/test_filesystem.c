@@ -8,7 +8,7 @@
 
 #include "dltc/dltc.h"
 #include "dltc/filesystem_source.h"
-#include "load/destinations/duckdb.h"
+#include "duckdb/client.h"
 #include "sources/readers.h"
 #include "testutil.h"
 
