@@ -961,7 +961,7 @@ static void stacks_free(stacks *st)
 static void locate(const parser *c, const unsigned char *at, uint64_t *line, uint64_t *col)
 {
     uint64_t off = c->base + (uint64_t)(at - c->data) + c->shift;
-    if (off >= c->line_start) {
+    if (!c->ndefs && off >= c->line_start) { /* (with markers the shift at `at` may be less) */
         *line = c->line;
         *col = off - c->line_start + 1;
         return;
@@ -1559,8 +1559,9 @@ static int scan_big(dltc_json_reader *r, uint64_t item, uint64_t *end, uint64_t 
             }
             /* a ',' or an opening bracket in the outermost array: is it big now? */
             if (skip_at == SIZE_MAX && oa != SIZE_MAX) {
-                size_t cl = r->clen + (size_t)(s + 1 - run);
-                if (cl - r->frames[oa].cpos > arr_limit || cl > item_limit) {
+                size_t cl = r->clen + (size_t)(s + 1 - run), so_far = cl - r->frames[oa].cpos;
+                /* (never for less text than the marker: the compact text never grows) */
+                if (so_far > MARKER_LEN && (so_far > arr_limit || cl > item_limit)) {
                     if ((rc = cbuf_put(r, run, (size_t)(s + 1 - run))) != 0 ||
                         (rc = defer_array(r, &r->frames[oa])) != 0)
                         return rc;
@@ -1643,21 +1644,25 @@ static int read_big_item(dltc_json_reader *r, uint64_t item, dltc_arena *arena, 
         rc = failf(&c, c.item, DLTC_ELIMIT, "item larger than %zu bytes", r->max_item);
     if (rc == 0) {
         dltc_value *o = take(&c, sizeof(*o));
-        if (o) {
+        /* where the parse ended: the scan's end for a container */
+        uint64_t pend = c.base + (uint64_t)(p - c.data) + c.shift;
+        if (o && pend >= r->base && pend <= end) {
             *o = v;
             *out = o;
-            r->pos = (size_t)(end - r->base);
+            r->pos = (size_t)(pend - r->base);
             r->line = line;
             r->line_start = ls;
             return 0;
         }
-        rc = fail_alloc(&c, p);
+        rc = o ? failf(&c, p, DLTC_EPARSE, "unexpected end of the value") : fail_alloc(&c, p);
     }
     uint64_t eline, ecol;
     locate(&c, c.err_at, &eline, &ecol);
     uint64_t eoff = c.base + (uint64_t)(c.err_at - c.data) + c.shift;
     /* an error in a deferred array before this one comes first, as without deferral */
-    for (size_t i = 0; i < r->ndefs && r->defs[i].start < eoff; i++)
+    /* (the item limit is reported at the item's start but met at its end) */
+    uint64_t upto = rc == DLTC_ELIMIT && c.err_at == c.item ? UINT64_MAX : eoff;
+    for (size_t i = 0; i < r->ndefs && r->defs[i].start < upto; i++)
         if (drain_into(r, &r->defs[i]))
             return dltc__error_set(r->err.code, "%s", r->msg);
     rc = reader_fail(r, rc, eoff, eline, ecol, c.reason);
@@ -1750,7 +1755,8 @@ static int read_item(dltc_json_reader *r, dltc_arena *arena, dltc_value **out)
             }
             return rc;
         }
-        if (r->defer)
+        unsigned first = r->buf[item - r->base];
+        if (r->defer && (first == '[' || first == '{')) /* scalars hold no arrays */
             return read_big_item(r, item, arena, out);
         if (!scanned) {
             scanned = 1;
@@ -1841,6 +1847,18 @@ int dltc__json_reader_open_mem(dltc_json_reader **out, const char *data, size_t 
     return rc;
 }
 
+static int drain_into(dltc_json_reader *r, dltc_json_deferred *d);
+
+/* After a big item, before an error found after it: an error inside one of its deferred
+ * arrays comes first, as without deferral (1: it is r's error now). */
+static int earlier_error(dltc_json_reader *r)
+{
+    for (size_t i = 0; i < r->ndefs; i++)
+        if (drain_into(r, &r->defs[i]))
+            return 1;
+    return 0;
+}
+
 int dltc__json_reader_next(dltc_json_reader *r, dltc_arena *arena, dltc_value **out)
 {
     int ch, rc;
@@ -1885,7 +1903,7 @@ int dltc__json_reader_next(dltc_json_reader *r, dltc_arena *arena, dltc_value **
         if (r->pos == r->len && !r->eof && (rc = read_more(r, r->base + r->pos)) != 0)
             return rc;
         if (r->pos < r->len && !ws_tab[r->buf[r->pos]])
-            return fail_unexpected(r, "value");
+            return earlier_error(r) ? dltc__error_set(r->err.code, "%s", r->msg) : fail_unexpected(r, "value");
         return 0;
     case ST_ARR_FIRST:
     case ST_ARR_NEXT:
@@ -1909,7 +1927,7 @@ int dltc__json_reader_next(dltc_json_reader *r, dltc_arena *arena, dltc_value **
         if (ch < -1)
             return ch;
         if (ch == -1)
-            return fail_here(r, DLTC_EPARSE, "unterminated array");
+            return earlier_error(r) ? dltc__error_set(r->err.code, "%s", r->msg) : fail_here(r, DLTC_EPARSE, "unterminated array");
         if (ch == ',') {
             r->comma_off = r->base + r->pos;
             r->comma_line = r->line;
@@ -1920,7 +1938,13 @@ int dltc__json_reader_next(dltc_json_reader *r, dltc_arena *arena, dltc_value **
             r->pos++;
             r->state = ST_ARR_DONE;
         } else {
-            return fail_here(r, DLTC_EPARSE, "expected ',' or ']'");
+            if (earlier_error(r))
+                return dltc__error_set(r->err.code, "%s", r->msg);
+            /* a deferred array's reader words it as the parser does inside an array */
+            return fail_here(r, DLTC_EPARSE,
+                             r->has_root && ch == '/'    ? "comments are not allowed"
+                             : r->has_root && ch == '\'' ? "single-quoted strings are not allowed"
+                                                         : "expected ',' or ']'");
         }
         return 0;
     case ST_ARR_DONE:
