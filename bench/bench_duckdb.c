@@ -114,6 +114,16 @@ int bench_duckdb_ctas(bench_result *res, const char *jsonl_path, const char *db_
     return ctas(res, "read_json", jsonl_path, ", format='newline_delimited'", db_path, table);
 }
 
+int bench_duckdb_one_ctas(bench_result *res, const char *json_path, const char *db_path,
+                          const char *table)
+{
+    char opts[96];
+    int64_t size = bench_file_size(json_path);
+    snprintf(opts, sizeof(opts), ", format='auto', maximum_object_size=%lld",
+             (long long)(size > 0 ? size + 1 : 1));
+    return ctas(res, "read_json", json_path, opts, db_path, table);
+}
+
 int bench_duckdb_csv_ctas(bench_result *res, const char *csv_path, const char *db_path,
                           const char *table)
 {

@@ -16,6 +16,11 @@
 int bench_duckdb_ctas(bench_result *res, const char *jsonl_path, const char *db_path,
                       const char *table);
 
+/* The same for a file holding one JSON object of any size (maximum_object_size = the file's
+ * size): one row. */
+int bench_duckdb_one_ctas(bench_result *res, const char *json_path, const char *db_path,
+                          const char *table);
+
 /* The same with DuckDB's CSV reader: `… AS SELECT * FROM read_csv('<csv>', header=true)`
  * (types sniffed by DuckDB). */
 int bench_duckdb_csv_ctas(bench_result *res, const char *csv_path, const char *db_path,

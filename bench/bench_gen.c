@@ -469,7 +469,7 @@ static void github_row(out_buf *o, rng *r, uint64_t i)
 
 const char *bench_dataset_name(bench_dataset d)
 {
-    return d == BENCH_DATASET_GITHUB ? "github" : "flat";
+    return d == BENCH_DATASET_GITHUB ? "github" : d == BENCH_DATASET_ONE ? "one" : "flat";
 }
 
 int bench_dataset_parse(bench_dataset *out, const char *name)
@@ -478,6 +478,8 @@ int bench_dataset_parse(bench_dataset *out, const char *name)
         *out = BENCH_DATASET_FLAT;
     else if (strcmp(name, "github") == 0)
         *out = BENCH_DATASET_GITHUB;
+    else if (strcmp(name, "one") == 0)
+        *out = BENCH_DATASET_ONE;
     else
         return -1;
     return 0;
@@ -493,13 +495,20 @@ int bench_gen_write(uint64_t *out_bytes, FILE *f, bench_dataset d, uint64_t rows
     }
     /* the dataset goes into the seed: flat and github streams differ for one --seed */
     rng_seed(&r, seed * 2 + (uint64_t)d);
+    if (d == BENCH_DATASET_ONE && out_row_begin(&o) == 0)
+        PUT_LIT(&o, "{\"export\":\"github\",\"issues\":[");
     for (uint64_t i = 0; i < rows && !o.failed; i++) {
         if (out_row_begin(&o) != 0) break;
-        if (d == BENCH_DATASET_GITHUB)
-            github_row(&o, &r, i);
-        else
+        if (d == BENCH_DATASET_FLAT) {
             flat_row(&o, &r, i);
+        } else {
+            github_row(&o, &r, i);
+            if (d == BENCH_DATASET_ONE) /* the row's newline becomes the list's comma */
+                o.buf[o.len - 1] = i + 1 < rows ? ',' : ' ';
+        }
     }
+    if (d == BENCH_DATASET_ONE && !o.failed && out_row_begin(&o) == 0)
+        PUT_LIT(&o, "]}\n");
     out_flush(&o);
     if (!o.failed && fflush(f) != 0) o.failed = 1;
     free(o.buf);

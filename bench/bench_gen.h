@@ -5,6 +5,8 @@
  *   flat    6 scalar fields per row (id, name, score, active, created_at, category)
  *   github  GitHub-issue-like rows: nested `user` and `reactions` objects, 0-4 `labels`,
  *           ~300 characters of `body` with escapes and non-ASCII text, nullable closed_at
+ *   one     one JSON object whose `issues` list holds the rows of `github` (an export):
+ *           a single item of any size, for the normalizer's bounded memory
  *
  * Thread-safety: every call works on its own state; safe from any thread.
  */
@@ -14,11 +16,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef enum { BENCH_DATASET_FLAT = 0, BENCH_DATASET_GITHUB = 1 } bench_dataset;
+typedef enum { BENCH_DATASET_FLAT = 0, BENCH_DATASET_GITHUB = 1, BENCH_DATASET_ONE = 2 } bench_dataset;
 
 #define BENCH_GEN_DEFAULT_SEED 42
 
-/* "flat" / "github". Static string. */
+/* "flat" / "github" / "one". Static string. */
 const char *bench_dataset_name(bench_dataset d);
 /* 0 and *out set when `name` names a dataset, -1 otherwise. */
 int bench_dataset_parse(bench_dataset *out, const char *name);

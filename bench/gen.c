@@ -1,7 +1,7 @@
 /*
  * dltc-gen: seeded, deterministic JSON Lines for benchmarks and tests.
  *
- *   dltc-gen flat|github N [--seed S] [-o FILE]
+ *   dltc-gen flat|github|one N [--seed S] [-o FILE]
  *
  * Exit codes: 0 written, 1 write error, 2 usage error.
  */
@@ -15,7 +15,7 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: dltc-gen flat|github N [--seed S] [-o FILE]\n"
+    fputs("usage: dltc-gen flat|github|one N [--seed S] [-o FILE]\n"
           "  flat    N rows of 6 fields: id, name, score, active, created_at, category\n"
           "  github  N GitHub-issue-like rows (nested user/reactions, 0-4 labels, body)\n"
           "  N       row count; 100k and 1M are accepted\n"
@@ -61,7 +61,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (bench_dataset_parse(&d, dataset) != 0) {
-        fprintf(stderr, "dltc-gen: unknown dataset '%s' (flat or github)\n", dataset);
+        fprintf(stderr, "dltc-gen: unknown dataset '%s' (flat, github or one)\n", dataset);
         return 2;
     }
     if (bench_parse_count(&rows, count) != 0) {

@@ -2,7 +2,7 @@
  * bench-normalize: throughput and peak memory of dltc's normalizer on generated JSON
  * Lines, next to DuckDB's own JSON reader loading the same file (the reference).
  *
- *   bench-normalize [--flat N] [--github N] [--seed S] [--repeat R] [--no-duckdb]
+ *   bench-normalize [--flat N] [--github N] [--one N] [--seed S] [--repeat R] [--no-duckdb]
  *                   [--rss-check] [--keep] [--workdir DIR]
  *
  * Every measured phase (generation, dltc, DuckDB) runs in its own forked child; its peak
@@ -37,7 +37,7 @@
 #define MB (1024.0 * 1024.0)
 
 typedef struct {
-    uint64_t flat, github, seed, repeat;
+    uint64_t flat, github, one, seed, repeat;
     int keep, no_duckdb, rss_check;
     const char *workdir;
 } options;
@@ -127,12 +127,14 @@ done:
 
 typedef struct {
     const char *input, *db, *table;
+    int one;
 } duckdb_job;
 
 static int phase_duckdb(bench_result *res, void *payload)
 {
     const duckdb_job *j = payload;
-    return bench_duckdb_ctas(res, j->input, j->db, j->table);
+    return j->one ? bench_duckdb_one_ctas(res, j->input, j->db, j->table)
+                  : bench_duckdb_ctas(res, j->input, j->db, j->table);
 }
 
 /* ---- measuring ---- */
@@ -244,23 +246,26 @@ static int run_dataset(report *rep, const options *o, const char *workdir)
     if (measure(&rep->gen, 1, phase_gen, &g, NULL, 0, "generate") != 0) return -1;
     rep->input_bytes = rep->gen.res.bytes;
 
+    /* "one": a single item holding rep->items issues (rates are still issues per second) */
+    int one = rep->dataset == BENCH_DATASET_ONE;
+    uint64_t want = one ? 1 : rep->items;
     dltc_job dj = {input, out_dir, rep->table};
     if (measure(&rep->dltc, o->repeat, phase_dltc, &dj, out_dir, 1, "dltc") != 0)
         failed = 1;
-    else if (rep->dltc.res.items != rep->items) {
+    else if (rep->dltc.res.items != want) {
         fprintf(stderr, "  dltc counted %llu items, expected %llu\n",
-                (unsigned long long)rep->dltc.res.items, (unsigned long long)rep->items);
+                (unsigned long long)rep->dltc.res.items, (unsigned long long)want);
         failed = 1;
     }
     if (!o->keep) bench_rmtree(out_dir);
 
     if (!o->no_duckdb) {
-        duckdb_job kj = {input, db, rep->table};
+        duckdb_job kj = {input, db, rep->table, one};
         if (measure(&rep->duck, o->repeat, phase_duckdb, &kj, db, 0, "duckdb") != 0)
             failed = 1;
-        else if (rep->duck.res.rows != rep->items) {
+        else if (rep->duck.res.rows != want) {
             fprintf(stderr, "  duckdb loaded %llu rows, expected %llu\n",
-                    (unsigned long long)rep->duck.res.rows, (unsigned long long)rep->items);
+                    (unsigned long long)rep->duck.res.rows, (unsigned long long)want);
             failed = 1;
         }
         if (!o->keep) remove_db(db);
@@ -406,10 +411,11 @@ static void print_report(const report *reps, size_t n, const options *o)
 
 static void usage(FILE *f)
 {
-    fputs("usage: bench-normalize [--flat N] [--github N] [--seed S] [--repeat R]\n"
+    fputs("usage: bench-normalize [--flat N] [--github N] [--one N] [--seed S] [--repeat R]\n"
           "                       [--no-duckdb] [--rss-check] [--keep] [--workdir DIR]\n"
           "  --flat N      flat rows to normalize (default 1000000; 0 skips)\n"
           "  --github N    GitHub-issue rows (default 100000; 0 skips)\n"
+          "  --one N       one object holding N GitHub-issue rows in a list (default 0: skip)\n"
           "  --seed S      generator seed (default 42)\n"
           "  --repeat R    run each measured phase R times, report the fastest (default 1)\n"
           "  --no-duckdb   skip the DuckDB reference\n"
@@ -442,6 +448,8 @@ static int parse_args(options *o, int argc, char **argv)
             num = &o->flat;
         } else if (strcmp(a, "--github") == 0) {
             num = &o->github;
+        } else if (strcmp(a, "--one") == 0) {
+            num = &o->one;
         } else if (strcmp(a, "--seed") == 0) {
             num = &o->seed;
         } else if (strcmp(a, "--repeat") == 0) {
@@ -465,7 +473,7 @@ static int parse_args(options *o, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    options o = {1000000, 100000, BENCH_GEN_DEFAULT_SEED, 1, 0, 0, 0, NULL};
+    options o = {1000000, 100000, 0, BENCH_GEN_DEFAULT_SEED, 1, 0, 0, 0, NULL};
     char workdir[4096];
     int created_workdir = 0;
 
@@ -494,7 +502,7 @@ int main(int argc, char **argv)
         created_workdir = 1;
     }
 
-    report reps[2];
+    report reps[3];
     size_t n = 0;
     memset(reps, 0, sizeof(reps));
     if (o.flat) {
@@ -508,6 +516,13 @@ int main(int argc, char **argv)
         reps[n].dataset = BENCH_DATASET_GITHUB;
         reps[n].table = "issues";
         reps[n].items = o.github;
+        reps[n].target_rate = TARGET_GITHUB_ROWS_PER_S;
+        n++;
+    }
+    if (o.one) {
+        reps[n].dataset = BENCH_DATASET_ONE;
+        reps[n].table = "export";
+        reps[n].items = o.one;
         reps[n].target_rate = TARGET_GITHUB_ROWS_PER_S;
         n++;
     }
