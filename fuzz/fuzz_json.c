@@ -45,33 +45,24 @@ static void roundtrip(const dltc_value *v)
     dltc__buf_free(&b);
 }
 
+static int expand(dltc_buf *b, const dltc_value *v);
+
+static int expand_element(void *ctx, dltc_arena *arena, dltc_value *e, size_t i)
+{
+    (void)arena;
+    int rc = i ? dltc__buf_putc(ctx, ',') : 0;
+    return rc ? rc : expand(ctx, e);
+}
+
 /* v as JSON text, deferred arrays read element by element; 0 or the error. */
 static int expand(dltc_buf *b, const dltc_value *v)
 {
     int rc = 0;
     if (v->type == DLTC_TYPE_ARRAY && (v->flags & DLTC_VF_DEFERRED)) {
-        dltc_json_reader *sub;
-        if ((rc = dltc__json_deferred_open(&sub, v)) != 0)
-            return rc;
-        dltc_arena a;
-        dltc__arena_init(&a, 4096);
-        dltc_value *e;
-        size_t i = 0;
         rc = dltc__buf_putc(b, '[');
-        while (!rc && (rc = dltc__json_reader_next(sub, &a, &e)) == 0) {
-            if (i++)
-                rc = dltc__buf_putc(b, ',');
-            if (!rc)
-                rc = expand(b, e);
-            if (!rc)
-                rc = dltc__json_reader_check_deferred(sub);
-            dltc__arena_reset(&a);
-        }
-        if (rc == DLTC_ITEROVER)
-            rc = dltc__buf_putc(b, ']');
-        dltc__arena_free(&a);
-        dltc__json_reader_free(sub);
-        return rc;
+        if (!rc)
+            rc = dltc__json_deferred_each(v, 0, expand_element, b);
+        return rc ? rc : dltc__buf_putc(b, ']');
     }
     if ((v->type == DLTC_TYPE_ARRAY || v->type == DLTC_TYPE_OBJECT) && v->len) {
         int obj = v->type == DLTC_TYPE_OBJECT;

@@ -92,6 +92,13 @@ void dltc__json_reader_free(dltc_json_reader *r);
  * - dltc__json_reader_check_deferred: parse every deferred array of the current item that
  *   neither of the two looked at, so that invalid text in it is reported all the same. */
 int dltc__json_deferred_open(dltc_json_reader **out, const dltc_value *arr);
+/* Each element of deferred array `arr` in order through its reader: fn(ctx, arena, element,
+ * index) with `arena` reset for every element (its limit `arena_limit`, 0 none); after fn the
+ * element's deferred arrays fn left unread are checked. fn may be NULL (only read). 0, fn's
+ * nonzero return, or the reader's error. */
+typedef int (*dltc_json_element_fn)(void *ctx, dltc_arena *arena, dltc_value *e, size_t i);
+int dltc__json_deferred_each(const dltc_value *arr, size_t arena_limit, dltc_json_element_fn fn,
+                             void *ctx);
 int dltc__json_deferred_parse(dltc_arena *arena, const dltc_value *arr, dltc_value **out);
 int dltc__json_reader_check_deferred(dltc_json_reader *r);
 /* The name given at open (messages start with it). */

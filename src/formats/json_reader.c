@@ -2069,18 +2069,23 @@ int dltc__json_deferred_parse(dltc_arena *arena, const dltc_value *arr, dltc_val
 }
 
 /* Read every element of a deferred array (and of the arrays deferred in them). */
-static int drain_deferred(const dltc_value *arr)
+int dltc__json_deferred_each(const dltc_value *arr, size_t arena_limit, dltc_json_element_fn fn,
+                             void *ctx)
 {
     dltc_json_reader *sub;
     int rc = dltc__json_deferred_open(&sub, arr);
     if (rc)
         return rc;
     dltc_arena a;
-    dltc__arena_init(&a, 4096);
+    dltc__arena_init(&a, 64 * 1024);
+    a.limit = arena_limit;
     dltc_value *e;
-    while ((rc = dltc__json_reader_next(sub, &a, &e)) == 0 &&
-           (rc = dltc__json_reader_check_deferred(sub)) == 0)
-        ;
+    for (size_t i = 0;; i++) {
+        dltc__arena_reset(&a);
+        if ((rc = dltc__json_reader_next(sub, &a, &e)) != 0 || (fn && (rc = fn(ctx, &a, e, i)) != 0) ||
+            (rc = dltc__json_reader_check_deferred(sub)) != 0)
+            break;
+    }
     dltc__arena_free(&a);
     dltc__json_reader_free(sub);
     return rc == DLTC_ITEROVER ? 0 : rc;
@@ -2129,7 +2134,7 @@ int dltc__json_reader_check_deferred(dltc_json_reader *r)
         dltc__value_set_type(&v, DLTC_TYPE_ARRAY);
         v.flags = DLTC_VF_DEFERRED;
         v.u.deferred = &r->defs[i];
-        int rc = drain_deferred(&v);
+        int rc = dltc__json_deferred_each(&v, 0, NULL, NULL);
         if (rc)
             return rc;
     }

@@ -28,33 +28,30 @@ typedef struct {
 
 static int write_value(dltc_buf *b, const dltc_value *v, const stream_out *so);
 
+typedef struct {
+    dltc_buf *b;
+    const stream_out *so;
+} element_out;
+
+static int write_element(void *ctx, dltc_arena *arena, dltc_value *e, size_t i)
+{
+    (void)arena;
+    element_out *eo = ctx;
+    int rc = i ? dltc__buf_putc(eo->b, ',') : 0;
+    if (!rc)
+        rc = write_value(eo->b, e, eo->so);
+    if (!rc && eo->so->flush && eo->b->len > eo->so->every)
+        rc = eo->so->flush(eo->so->ctx, eo->b);
+    return rc;
+}
+
 static int write_deferred(dltc_buf *b, const dltc_value *v, const stream_out *so)
 {
-    dltc_json_reader *sub;
-    int rc = dltc__json_deferred_open(&sub, v);
-    if (rc)
-        return rc;
-    dltc_arena a;
-    dltc__arena_init(&a, 64 * 1024);
-    dltc_value *e;
-    size_t i = 0;
-    rc = dltc__buf_putc(b, '[');
-    while (!rc && (rc = dltc__json_reader_next(sub, &a, &e)) == 0) {
-        if (i++)
-            rc = dltc__buf_putc(b, ',');
-        if (!rc)
-            rc = write_value(b, e, so);
-        if (!rc)
-            rc = dltc__json_reader_check_deferred(sub);
-        if (!rc && so->flush && b->len > so->every)
-            rc = so->flush(so->ctx, b);
-        dltc__arena_reset(&a);
-    }
-    if (rc == DLTC_ITEROVER)
-        rc = dltc__buf_putc(b, ']');
-    dltc__arena_free(&a);
-    dltc__json_reader_free(sub);
-    return rc;
+    element_out eo = {b, so};
+    int rc = dltc__buf_putc(b, '[');
+    if (!rc)
+        rc = dltc__json_deferred_each(v, 0, write_element, &eo);
+    return rc ? rc : dltc__buf_putc(b, ']');
 }
 
 int dltc__typed_json_write(dltc_buf *b, const dltc_value *v)

@@ -1133,35 +1133,33 @@ static int list_element(dltc_relational *r, tstate *child, const dltc_value *e, 
     return emit_row(r, child, NULL, e, level - 1, row_id, i, nid, root_id, 0);
 }
 
+typedef struct {
+    dltc_relational *r;
+    tstate *child;
+    const char *row_id, *root_id;
+    int level;
+} streamed;
+
+static int streamed_element(void *ctx, dltc_arena *arena, dltc_value *e, size_t i)
+{
+    streamed *s = ctx;
+    dltc_relational *r = s->r;
+    r->arena = arena; /* the element's memory, reset for the next */
+    int rc = r->typed ? dltc__typed_json_decode(arena, e) : 0;
+    char nid[ID_CHARS + 2];
+    nested_id(nid, s->row_id, s->child->t->name, (long)i);
+    return rc ? rc : list_element(r, s->child, e, (long)i, nid, s->row_id, s->root_id, s->level);
+}
+
 /* A deferred list's elements, one at a time, each in its own arena. */
 static int stream_list(dltc_relational *r, tstate *child, const dltc_value *arr,
                        const char *row_id, const char *root_id, int level)
 {
-    dltc_json_reader *sub;
-    int rc = dltc__json_deferred_open(&sub, arr);
-    if (rc)
-        return rc;
     dltc_arena *item_arena = r->arena;
-    dltc_arena ea;
-    dltc__arena_init(&ea, 64 * 1024);
-    ea.limit = item_arena->limit;
-    r->arena = &ea;
-    dltc_value *e;
-    char nid[ID_CHARS + 2];
-    for (long i = 0;; i++) {
-        dltc__arena_reset(&ea);
-        if ((rc = dltc__json_reader_next(sub, &ea, &e)) != 0 ||
-            (r->typed && (rc = dltc__typed_json_decode(&ea, e)) != 0))
-            break;
-        nested_id(nid, row_id, child->t->name, i);
-        if ((rc = list_element(r, child, e, i, nid, row_id, root_id, level)) != 0 ||
-            (rc = dltc__json_reader_check_deferred(sub)) != 0)
-            break;
-    }
+    streamed s = {r, child, row_id, root_id, level};
+    int rc = dltc__json_deferred_each(arr, item_arena->limit, streamed_element, &s);
     r->arena = item_arena;
-    dltc__arena_free(&ea);
-    dltc__json_reader_free(sub);
-    return rc == DLTC_ITEROVER ? 0 : rc;
+    return rc;
 }
 
 static int process_lists(dltc_relational *r, tstate *ts, pending_list *lists, size_t nlists,

@@ -27,32 +27,27 @@
 /* v as JSON, deferred arrays read through their own readers. */
 static int expand(dltc_buf *b, const dltc_value *v, int *deferred);
 
+typedef struct {
+    dltc_buf *b;
+    int *deferred;
+} expanding;
+
+static int expand_element(void *ctx, dltc_arena *arena, dltc_value *e, size_t i)
+{
+    (void)arena;
+    expanding *x = ctx;
+    int rc = i ? dltc__buf_putc(x->b, ',') : 0;
+    return rc ? rc : expand(x->b, e, x->deferred);
+}
+
 static int expand_deferred(dltc_buf *b, const dltc_value *v, int *deferred)
 {
-    dltc_json_reader *sub;
-    int rc = dltc__json_deferred_open(&sub, v);
-    if (rc)
-        return rc;
     (*deferred)++;
-    dltc_arena a;
-    dltc__arena_init(&a, 4096);
-    dltc_value *e;
-    size_t i = 0;
-    rc = dltc__buf_putc(b, '[');
-    while (!rc && (rc = dltc__json_reader_next(sub, &a, &e)) == 0) {
-        if (i++)
-            rc = dltc__buf_putc(b, ',');
-        if (!rc)
-            rc = expand(b, e, deferred);
-        if (!rc)
-            rc = dltc__json_reader_check_deferred(sub);
-        dltc__arena_reset(&a);
-    }
-    if (rc == DLTC_ITEROVER)
-        rc = dltc__buf_putc(b, ']');
-    dltc__arena_free(&a);
-    dltc__json_reader_free(sub);
-    return rc;
+    expanding x = {b, deferred};
+    int rc = dltc__buf_putc(b, '[');
+    if (!rc)
+        rc = dltc__json_deferred_each(v, 0, expand_element, &x);
+    return rc ? rc : dltc__buf_putc(b, ']');
 }
 
 static int expand(dltc_buf *b, const dltc_value *v, int *deferred)
