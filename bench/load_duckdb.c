@@ -82,11 +82,9 @@ static int phase_dltc(bench_result *res, void *payload)
         goto done;
     }
     double t1 = bench_now();
-    if (dltc__duckdb_open(&db, j->db) || dltc__duckdb_exec(db, "CREATE SCHEMA IF NOT EXISTS bench_data")) {
-        fail(res, "open");
-        goto done;
-    }
-    if (dltc__duckdb_prepare_load(db)) {
+    /* opened as the loader opens its destination (load settings, row group size) */
+    if (dltc__duckdb_open_load(&db, j->db, 0) ||
+        dltc__duckdb_exec(db, "CREATE SCHEMA IF NOT EXISTS bench_data")) {
         fail(res, "open");
         goto done;
     }

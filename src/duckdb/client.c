@@ -4,6 +4,7 @@
  * messages on one line.
  */
 #include "duckdb/duckdb_int.h"
+#include "duckdb/load.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
@@ -13,6 +14,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,6 +134,79 @@ int dltc__duckdb_open_read_only(dltc_duckdb **out, const char *path)
     return open_db(out, path, 0, 1);
 }
 
+/* One try at opening a database file: 0, or -1 with DuckDB's message in *err (left empty
+ * when out of memory). */
+typedef int (*open_try)(dltc_duckdb *d, const char *path, void *arg, dltc_buf *err);
+
+static int try_open_ext(dltc_duckdb *d, const char *path, void *cfg, dltc_buf *err)
+{
+    char *m = NULL;
+    if (duckdb_open_ext(path, &d->db, (duckdb_config)cfg, &m) != DuckDBError) {
+        duckdb_free(m);
+        return 0;
+    }
+    d->db = NULL;
+    dltc__buf_clear(err);
+    if (dltc__buf_puts(err, m ? m : "cannot open"))
+        dltc__buf_clear(err); /* out of memory */
+    duckdb_free(m);
+    return -1;
+}
+
+/* Run `attempt` until it succeeds or fails for another reason than the file being locked.
+ * A file held by another process (DuckDB: one writer process at a time) is waited for up to
+ * `wait_s` seconds: two pipelines loading into one file then take turns instead of failing.
+ * A failure is DLTC_EDATABASE (DLTC_EINVALID: not a DuckDB file) naming the path. */
+static int open_waiting(dltc_duckdb *d, const char *path, double wait_s, open_try attempt,
+                        void *arg)
+{
+    dltc_buf err = DLTC_BUF_INIT;
+    double waited = 0, pause = 0.05;
+    int failed;
+    for (;;) {
+        failed = attempt(d, path, arg, &err);
+        if (failed && !err.len) {
+            dltc__buf_free(&err);
+            return dltc__error_oom();
+        }
+        const char *m = failed ? err.data : "";
+        int locked = strstr(m, "lock") != NULL || strstr(m, "Conflicting") != NULL;
+        /* shorter than DuckDB's headers (3 x 4 KiB) and just written: another process is
+         * creating it */
+        struct stat fst;
+        if (!locked && strstr(m, "not a valid DuckDB database file") && path &&
+            stat(path, &fst) == 0 && fst.st_size < 3 * 4096 && time(NULL) - fst.st_mtime < 5)
+            locked = 1;
+        if (!failed || !locked || waited >= wait_s)
+            break;
+        if (pause > wait_s - waited)
+            pause = wait_s - waited;
+        struct timespec ts = {(time_t)pause, (long)((pause - (double)(time_t)pause) * 1e9)};
+        nanosleep(&ts, NULL);
+        waited += pause;
+        pause = pause * 2 > 1.0 ? 1.0 : pause * 2;
+    }
+    if (!failed) {
+        dltc__buf_free(&err);
+        return 0;
+    }
+    const char *m = err.data;
+    dltc_buf pre = DLTC_BUF_INIT;
+    int locked = strstr(m, "lock") != NULL || strstr(m, "Conflicting") != NULL;
+    int rc = not_duckdb_file(path, m);
+    if (!rc)
+        rc = locked && waited > 0
+                 ? dltc__buf_printf(&pre, "%s: database is locked by another process (waited "
+                                          "%.0f s): ", path, waited)
+                 : dltc__buf_printf(&pre, locked ? "%s: database is locked by another process: "
+                                                 : "%s: cannot open the database: ",
+                                    path);
+    rc = rc ? rc : dltc__duckdb_error(DLTC_EDATABASE, pre.data, m);
+    dltc__buf_free(&pre);
+    dltc__buf_free(&err);
+    return rc;
+}
+
 static int open_db(dltc_duckdb **out, const char *path, double wait_s, int read_only)
 {
     int lrc = dltc__duckdb_library_load();
@@ -146,7 +221,6 @@ static int open_db(dltc_duckdb **out, const char *path, double wait_s, int read_
         return dltc__error_oom();
     }
     duckdb_config cfg = NULL;
-    char *err = NULL;
     if (duckdb_create_config(&cfg) == DuckDBError) {
         dltc__duckdb_close(d);
         return dltc__error_set(DLTC_EDATABASE, "%s: cannot create a DuckDB configuration", path);
@@ -154,66 +228,126 @@ static int open_db(dltc_duckdb **out, const char *path, double wait_s, int read_
     lrc = refuse_sqlite_file(path);
     if (!lrc)
         lrc = configure(cfg, path, read_only);
+    if (!lrc)
+        lrc = open_waiting(d, d->path, wait_s, try_open_ext, cfg);
+    duckdb_destroy_config(&cfg);
     if (lrc) {
-        duckdb_destroy_config(&cfg);
         dltc__duckdb_close(d);
         return lrc;
-    }
-    /* A file held by another process (DuckDB: one writer process at a time) is waited for
-     * up to DLTC_DUCKDB_LOCK_TIMEOUT seconds when the caller asks to wait: two pipelines
-     * loading into one file then take turns instead of failing. */
-    double waited = 0, pause = 0.05;
-    duckdb_state st;
-    for (;;) {
-        st = duckdb_open_ext(path, &d->db, cfg, &err);
-        const char *m = st == DuckDBError && err ? err : "";
-        int locked = strstr(m, "lock") != NULL || strstr(m, "Conflicting") != NULL;
-        /* shorter than DuckDB's headers (3 x 4 KiB) and just written: another process is
-         * creating it */
-        struct stat fst;
-        if (!locked && strstr(m, "not a valid DuckDB database file") && path &&
-            stat(path, &fst) == 0 && fst.st_size < 3 * 4096 && time(NULL) - fst.st_mtime < 5)
-            locked = 1;
-        if (st != DuckDBError || !locked || waited >= wait_s)
-            break;
-        duckdb_free(err);
-        err = NULL;
-        d->db = NULL;
-        if (pause > wait_s - waited)
-            pause = wait_s - waited;
-        struct timespec ts = {(time_t)pause, (long)((pause - (double)(time_t)pause) * 1e9)};
-        nanosleep(&ts, NULL);
-        waited += pause;
-        pause = pause * 2 > 1.0 ? 1.0 : pause * 2;
-    }
-    duckdb_destroy_config(&cfg);
-    if (st == DuckDBError) {
-        const char *m = err ? err : "cannot open";
-        dltc_buf pre = DLTC_BUF_INIT;
-        int locked = strstr(m, "lock") != NULL || strstr(m, "Conflicting") != NULL;
-        int rc = not_duckdb_file(d->path, m);
-        if (rc) {
-            duckdb_free(err);
-            d->db = NULL;
-            dltc__duckdb_close(d);
-            return rc;
-        }
-        rc = locked && waited > 0
-                     ? dltc__buf_printf(&pre, "%s: database is locked by another process (waited "
-                                              "%.0f s): ", path, waited)
-                     : dltc__buf_printf(&pre, locked ? "%s: database is locked by another process: "
-                                                     : "%s: cannot open the database: ",
-                                        path);
-        rc = rc ? rc : dltc__duckdb_error(DLTC_EDATABASE, pre.data, m);
-        dltc__buf_free(&pre);
-        duckdb_free(err);
-        d->db = NULL;
-        dltc__duckdb_close(d);
-        return rc;
     }
     if (duckdb_connect(d->db, &d->con) == DuckDBError) {
         dltc__duckdb_close(d);
         return dltc__error_set(DLTC_EDATABASE, "%s: cannot connect to the database", path);
+    }
+    *out = d;
+    return 0;
+}
+
+static int try_attach(dltc_duckdb *d, const char *path, void *sql, dltc_buf *err)
+{
+    (void)path;
+    duckdb_result r;
+    if (duckdb_query(d->con, (const char *)sql, &r) != DuckDBError) {
+        duckdb_destroy_result(&r);
+        return 0;
+    }
+    const char *m = duckdb_result_error(&r);
+    dltc__buf_clear(err);
+    if (dltc__buf_puts(err, m ? m : "cannot attach"))
+        dltc__buf_clear(err); /* out of memory */
+    duckdb_destroy_result(&r);
+    return -1;
+}
+
+/* The name DuckDB gives a database file it opens (the file name up to its first dot), or
+ * that name + "_db" when DuckDB uses it already (our in-memory database is "memory"). */
+static int put_alias(dltc_buf *b, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strcspn(base, ".");
+    static const char *const taken[] = {"memory", "temp", "system", "main"};
+    int clash = n == 0;
+    for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]) && !clash; i++)
+        clash = strlen(taken[i]) == n && strncasecmp(base, taken[i], n) == 0;
+    dltc_buf name = DLTC_BUF_INIT;
+    int rc = dltc__buf_put(&name, base, n);
+    if (!rc && clash)
+        rc = dltc__buf_puts(&name, n ? "_db" : "db");
+    if (!rc)
+        rc = dltc__sql_ident(b, name.data);
+    dltc__buf_free(&name);
+    return rc;
+}
+
+/* The file attached to the in-memory database d with row groups of `rows` rows and made the
+ * default database, waiting like open_db while another process holds it. DuckDB spills to
+ * <file>.tmp, as it does for a file it opens. */
+static int attach_file(dltc_duckdb *d, const char *path, double wait_s, unsigned long rows)
+{
+    char *p = dltc__strdup(path);
+    if (!p)
+        return dltc__error_oom();
+    dltc__free(d->path);
+    d->path = p;
+    dltc_buf sql = DLTC_BUF_INIT, tmp = DLTC_BUF_INIT;
+    int rc = dltc__buf_printf(&tmp, "%s.tmp", path);
+    if (!rc)
+        rc = dltc__buf_puts(&sql, "SET temp_directory = ");
+    if (!rc)
+        rc = dltc__sql_string(&sql, tmp.data, tmp.len);
+    if (!rc)
+        rc = dltc__duckdb_exec(d, sql.data);
+    dltc__buf_clear(&sql);
+    if (!rc)
+        rc = dltc__buf_puts(&sql, "ATTACH ");
+    if (!rc)
+        rc = dltc__sql_string(&sql, path, strlen(path));
+    if (!rc)
+        rc = dltc__buf_puts(&sql, " AS ");
+    if (!rc)
+        rc = put_alias(&sql, path);
+    if (!rc)
+        rc = dltc__buf_printf(&sql, " (ROW_GROUP_SIZE %lu)", rows);
+    if (!rc)
+        rc = open_waiting(d, path, wait_s, try_attach, sql.data);
+    dltc__buf_clear(&tmp);
+    if (!rc)
+        rc = dltc__buf_puts(&tmp, "USE ");
+    if (!rc)
+        rc = put_alias(&tmp, path);
+    if (!rc)
+        rc = dltc__duckdb_exec(d, tmp.data);
+    dltc__buf_free(&sql);
+    dltc__buf_free(&tmp);
+    return rc;
+}
+
+int dltc__duckdb_open_load(dltc_duckdb **out, const char *path, double wait_s)
+{
+    *out = NULL;
+    /* DLTC_DUCKDB_ROW_GROUP_SIZE: another size; 0 opens the file itself (DuckDB's size) */
+    unsigned long rows = DLTC_DUCKDB_LOAD_ROW_GROUP;
+    const char *e = getenv("DLTC_DUCKDB_ROW_GROUP_SIZE");
+    char *end = NULL;
+    if (e && *e) {
+        unsigned long v = strtoul(e, &end, 10);
+        if (!*end && v <= (1ul << 30))
+            rows = v;
+    }
+    int file = rows && path && *path && strcmp(path, ":memory:") != 0 &&
+               strncmp(path, "md:", 3) != 0;
+    dltc_duckdb *d = NULL;
+    int rc = file ? refuse_sqlite_file(path) : 0;
+    if (!rc)
+        rc = open_db(&d, file ? NULL : path, wait_s, 0);
+    if (!rc)
+        rc = dltc__duckdb_prepare_load(d);
+    if (!rc && file)
+        rc = attach_file(d, path, wait_s, rows);
+    if (rc) {
+        dltc__duckdb_close(d);
+        return rc;
     }
     *out = d;
     return 0;

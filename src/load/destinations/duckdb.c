@@ -93,12 +93,10 @@ int dltc__duckdb_dest_open(dltc_dest **out, const char *path, dltc_dest_purpose 
         return dltc__error_oom();
     dd->base.ops = &duckdb_ops;
     dltc_duckdb *d = NULL;
-    int rc = purpose == DLTC_DEST_LOAD ? dltc__duckdb_open_wait(&d, path, dltc__duckdb_lock_timeout())
+    int rc = purpose == DLTC_DEST_LOAD ? dltc__duckdb_open_load(&d, path, dltc__duckdb_lock_timeout())
              : purpose == DLTC_DEST_READ_ONLY ? dltc__duckdb_open_read_only(&d, path)
                                               : dltc__duckdb_open(&d, path);
     dd->db = d;
-    if (!rc && purpose == DLTC_DEST_LOAD)
-        rc = dltc__duckdb_prepare_load(d);
     /* MotherDuck is reached over the network: its external access stays on (it is still
      * opened READ_ONLY and its configuration locked) */
     if (!rc && purpose == DLTC_DEST_READ_ONLY && path && strncmp(path, "md:", 3) == 0)
